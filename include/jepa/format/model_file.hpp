@@ -142,10 +142,10 @@ inline Status ModelFile::validate(const LoadOptions& opt) {
   using namespace format;
   if (!detail::is_little_endian())
     return Status::error(Error::unsupported, "big-endian hosts are not supported");
-  if (base_ == nullptr) return Status::error(Error::invalid_argument, "null model data");
   if (size_ < sizeof(FileHeader))
     return Status::error(Error::truncated, "file is %zu bytes, shorter than the %zu-byte header",
                          size_, sizeof(FileHeader));
+  if (base_ == nullptr) return Status::error(Error::invalid_argument, "null model data");
   header_ = reinterpret_cast<const FileHeader*>(base_);
   const FileHeader& h = *header_;
   if (std::memcmp(h.magic, kMagic, sizeof(kMagic)) != 0)
