@@ -9,5 +9,5 @@ W=$B/fuzz-run
 rm -rf "$W"; mkdir -p "$W/seeds" "$W/corpus"
 "$B/tests/fuzz/write_fuzz_seeds" "$W/seeds"
 (cd "$W" && "$OLDPWD/$B/tests/fuzz/fuzz_model_file" -max_total_time="${JEPA_FUZZ_SECONDS:-60}" -max_len=16384 \
-   -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 corpus seeds 2>&1 | tee fuzz.log | grep -E '^#[0-9]+ +(INITED|DONE)|stat::|ERROR|SUMMARY' )
+   -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 corpus seeds 2>&1 | tee fuzz.log | grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|stat::|ERROR|SUMMARY' )
 echo "fuzz: corpus $(ls "$W/corpus" | wc -l) inputs"
