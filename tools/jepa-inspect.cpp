@@ -7,14 +7,16 @@
 #include <string>
 
 #include "jepa/format/loader.hpp"
+#include "jepa/models/kinds.hpp"
 
 namespace {
 
 void usage(FILE* out) {
   std::fprintf(out,
                "usage: jepa-inspect [--quiet] FILE\n"
-               "  Prints the header, hyper-parameters and tensor table of a .jepa model and\n"
-               "  verifies every checksum (header, tables, each tensor's data).\n"
+               "  Prints the header, hyper-parameters and tensor table of a .jepa model,\n"
+               "  verifies every checksum (header, tables, each tensor's data) and, for a\n"
+               "  model kind jepa-rt runs, that every tensor the model needs is present.\n"
                "  --quiet   print nothing on success (exit status only)\n"
                "Exit status: 0 valid, 1 invalid file (the reason is printed), 2 usage error.\n");
 }
@@ -117,5 +119,18 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (!quiet) print_file(path, lf.value());
+  // A known kind must carry every tensor its model reads, with its shape.
+  const jepa::Status kind = jepa::models::check_model_kind(lf->file());
+  if (kind.code() == jepa::Error::unknown_model_kind) {
+    if (!quiet) std::printf("\nmodel check  kind '%s' is not a model jepa-rt runs (file structure is valid)\n",
+                            lf->file().kind());
+    return 0;
+  }
+  if (!kind.is_ok()) {
+    std::fprintf(stderr, "jepa-inspect: invalid model: [%s] %s: %s\n", jepa::error_name(kind.code()), path,
+                 kind.message());
+    return 1;
+  }
+  if (!quiet) std::printf("\nmodel check  every tensor %s needs is present with its shape\n", lf->file().kind());
   return 0;
 }

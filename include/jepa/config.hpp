@@ -12,6 +12,10 @@
 //                           __ARM_FEATURE_DOTPROD, ...). For firmware that
 //                           wants exactly one ISA, and for compilers without
 //                           per-function target attributes (clang <= 15 on ARM).
+//                           Kernels whose ISA the compiler does not target
+//                           are then left out entirely.
+//   JEPA_NO_GETENV          ignore the JEPA_MAX_ISA environment variable (the
+//                           ISA cap is then set only by kernels::set_isa_cap).
 //   JEPA_NO_FILESYSTEM      leave out everything that touches files (mmap,
 //                           fopen, atomic save). Bare-metal builds.
 //   JEPA_NO_THREADS         leave out the std::thread pool.
@@ -52,6 +56,48 @@
 #define JEPA_RESTRICT
 #define JEPA_LIKELY(x) (x)
 #define JEPA_UNLIKELY(x) (x)
+#endif
+
+// Which x86 kernel families are compiled in (derived; do not set by hand).
+// With runtime dispatch every family is compiled with per-function target
+// attributes into a baseline binary and chosen by CPUID at run time; with
+// JEPA_NO_RUNTIME_DISPATCH only those the compiler flags enable.
+#if JEPA_ARCH_X86_64 && !defined(JEPA_NO_SIMD) && (defined(__GNUC__) || defined(__clang__))
+#if !defined(JEPA_NO_RUNTIME_DISPATCH) || (defined(__AVX2__) && defined(__FMA__) && defined(__F16C__))
+#define JEPA_KERNELS_X86_AVX2 1
+#endif
+#if !defined(JEPA_NO_RUNTIME_DISPATCH) || (defined(__AVX512F__) && defined(__AVX512BW__) && \
+                                           defined(__AVX512VL__) && defined(__AVX512DQ__))
+#define JEPA_KERNELS_X86_AVX512 1
+#endif
+#if defined(JEPA_KERNELS_X86_AVX512) && (!defined(JEPA_NO_RUNTIME_DISPATCH) || defined(__AVX512VNNI__))
+#define JEPA_KERNELS_X86_AVX512VNNI 1
+#endif
+#if defined(JEPA_KERNELS_X86_AVX512) && (!defined(JEPA_NO_RUNTIME_DISPATCH) || defined(__AVX512BF16__))
+#define JEPA_KERNELS_X86_AVX512BF16 1
+#endif
+#endif
+
+// Which AArch64 kernel families are compiled in (derived; do not set by hand).
+// GCC >= 10 compiles every family into a baseline ARMv8-A binary (per-function
+// target attributes, JEPA_ARM_TARGET_ATTRIBUTES) and dispatch picks by HWCAP.
+// Clang <= 15 cannot (its arm_neon.h hides vdotq_s32 & co. from target("...")
+// functions), so with clang, as with JEPA_NO_RUNTIME_DISPATCH, only the
+// families the compiler flags enable (-march=armv8.2-a+dotprod+i8mm ...).
+#if JEPA_ARCH_AARCH64 && !defined(JEPA_NO_SIMD)
+#define JEPA_KERNELS_ARM_NEON 1
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 10 && !defined(JEPA_NO_RUNTIME_DISPATCH)
+#define JEPA_ARM_TARGET_ATTRIBUTES 1
+#endif
+#if defined(JEPA_ARM_TARGET_ATTRIBUTES) || defined(__ARM_FEATURE_DOTPROD)
+#define JEPA_KERNELS_ARM_DOTPROD 1
+#endif
+#if defined(JEPA_ARM_TARGET_ATTRIBUTES) || (defined(__ARM_FEATURE_DOTPROD) && defined(__ARM_FEATURE_MATMUL_INT8))
+#define JEPA_KERNELS_ARM_I8MM 1
+#endif
+#if defined(JEPA_ARM_TARGET_ATTRIBUTES) || defined(__ARM_FEATURE_SVE)
+#define JEPA_KERNELS_ARM_SVE 1
+#endif
 #endif
 
 #if !defined(JEPA_NO_FILESYSTEM) && !(defined(__unix__) || defined(__APPLE__))

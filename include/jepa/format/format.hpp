@@ -66,6 +66,7 @@ enum class DType : uint32_t {
 // TensorEntry::layout_params). Values are stable on disk.
 enum class Layout : uint32_t {
   row_major = 0,
+  panel = 1,  // N-panels of NR rows, K interleaved by KR (params: NR, KR); see below
 };
 
 // q8, canonical: int8 q[N][K] (row-major), then, at the next 64-byte
@@ -107,11 +108,12 @@ inline const char* dtype_name(DType t) {
 inline const char* layout_name(Layout l) {
   switch (l) {
     case Layout::row_major: return "row_major";
+    case Layout::panel: return "panel";
   }
   return "?";
 }
 
-constexpr bool layout_known(uint32_t l) { return l == 0; }
+constexpr bool layout_known(uint32_t l) { return l <= 1; }
 
 // Hyper-parameter value types.
 enum class HParamType : uint32_t {
@@ -204,14 +206,94 @@ static_assert(offsetof(TensorEntry, crc32c) == 224, "");
 static_assert(offsetof(TensorEntry, layout_params) == 232, "");
 constexpr size_t kHeaderCrcSpan = offsetof(FileHeader, header_crc32c);
 
+// Layout::panel (docs/FORMAT.md "Packed layouts"): what the SIMD GEMMs read.
+// layout_params[0] = NR (rows per panel, 1..64), [1] = KR (K interleave:
+// 1, 2 or 4; q4 needs 4), [2..5] = 0. Np = N rounded up to NR, Kp = K rounded
+// up to KR (q4: to 32); padding rows/columns hold zero weights. Panel p holds
+// rows [p*NR, p*NR+NR). Element (n, k), r = n % NR, lives at
+//   f32/f16/bf16/q8 element index ((p*(Kp/KR) + k/KR)*NR + r)*KR + k%KR
+// so one k-group of a panel is NR*KR contiguous elements (a SIMD load).
+//   q8: those int8 values (Np*Kp bytes), then at the next 64-byte boundary
+//       float scale[Np], then int32 row_sum[Np] (sum over k of q[n][k], for
+//       the u8*s8 dot-product offset trick); padding rows have scale 0.
+//   q4: for block b (32 k), quad j in 0..3, row r, i in 0..3, the byte at
+//       ((p*KB + b)*4 + j)*NR*4 + r*4 + i holds v(n, 32b+4j+i)+8 in its low
+//       nibble and v(n, 32b+16+4j+i)+8 in its high nibble (KB = Kp/32), so
+//       masking / shifting 64 bytes gives two KR=4 int8 k-groups. Then, at the
+//       next 64-byte boundary, f16 scale[Np/NR][KB][NR] (scale of row p*NR+r,
+//       block b at (p*KB + b)*NR + r).
+constexpr uint32_t kMaxPanelRows = 64;
+
+struct PanelGeometry {
+  uint64_t nr = 0, kr = 0;  // rows per panel, K interleave
+  uint64_t np = 0, kp = 0;  // padded N and K
+  uint64_t data_bytes = 0;  // weights (elements, int8 or nibbles), before padding to 64
+  uint64_t scale_offset = 0;  // q8/q4: byte offset of the scales (64-aligned)
+  uint64_t sum_offset = 0;    // q8: byte offset of row_sum
+  uint64_t bytes = 0;         // the whole tensor
+};
+
+// Geometry of a panel-packed [n][k] matrix, or false for invalid params /
+// overflow. Shared by tensor_bytes, the loader's scale check and the kernels.
+inline bool panel_geometry(DType dtype, uint64_t n, uint64_t k, const uint32_t* params,
+                           PanelGeometry* g) {
+  const uint64_t nr = params[0], kr = params[1];
+  if (nr == 0 || nr > kMaxPanelRows || !(kr == 1 || kr == 2 || kr == 4)) return false;
+  for (int i = 2; i < 6; ++i)
+    if (params[i] != 0) return false;
+  if (dtype == DType::q4 && kr != 4) return false;
+  const uint64_t kalign = dtype == DType::q4 ? kQ4Block : kr;
+  PanelGeometry r;
+  r.nr = nr;
+  r.kr = kr;
+  if (!detail::round_up_ok(n, nr, &r.np) || !detail::round_up_ok(k, kalign, &r.kp)) return false;
+  uint64_t elems = 0;
+  if (!detail::mul_ok(r.np, r.kp, &elems)) return false;
+  switch (dtype) {
+    case DType::f32: case DType::f16: case DType::bf16:
+      if (!detail::mul_ok(elems, dtype_scalar_bytes(dtype), &r.data_bytes)) return false;
+      r.bytes = r.data_bytes;
+      break;
+    case DType::q8: {
+      r.data_bytes = elems;
+      uint64_t s4 = 0;
+      if (!detail::round_up_ok(elems, 64, &r.scale_offset) || !detail::mul_ok(r.np, 4, &s4) ||
+          !detail::add_ok(r.scale_offset, s4, &r.sum_offset) || !detail::add_ok(r.sum_offset, s4, &r.bytes))
+        return false;
+      break;
+    }
+    case DType::q4: {
+      r.data_bytes = elems / 2;
+      uint64_t s2 = 0;
+      if (!detail::round_up_ok(r.data_bytes, 64, &r.scale_offset) ||
+          !detail::mul_ok(r.np, (r.kp / kQ4Block) * 2, &s2) || !detail::add_ok(r.scale_offset, s2, &r.bytes))
+        return false;
+      break;
+    }
+    default:
+      return false;  // integer tensors are never packed
+  }
+  *g = r;
+  return true;
+}
+
 // Byte size of a tensor's data, or false on overflow / unsupported combination.
 // rows = shape[0]; cols = product of the other dims (the K of a weight).
+// params = TensorEntry::layout_params (needed by packed layouts; may be null
+// for row_major).
 inline bool tensor_bytes(DType dtype, Layout layout, const uint64_t* shape, uint32_t rank,
-                         uint64_t* out) {
+                         uint64_t* out, const uint32_t* params = nullptr) {
   if (rank == 0 || rank > kMaxRank) return false;
   uint64_t elems = 1;
   for (uint32_t i = 0; i < rank; ++i)
     if (!detail::mul_ok(elems, shape[i], &elems)) return false;
+  if (layout == Layout::panel) {
+    if (params == nullptr || rank < 2) return false;
+    PanelGeometry g;
+    if (!panel_geometry(dtype, shape[0], elems / shape[0], params, &g)) return false;
+    *out = g.bytes;
+    return true;
+  }
   if (layout != Layout::row_major) return false;
   switch (dtype) {
     case DType::q8: {

@@ -308,7 +308,7 @@ inline Status ModelFile::validate_tensors() {
                              e.name, d, e.rank);
     }
     uint64_t expect = 0;
-    if (!tensor_bytes(dt, lay, e.shape, e.rank, &expect))
+    if (!tensor_bytes(dt, lay, e.shape, e.rank, &expect, e.layout_params))
       return Status::error(Error::size_mismatch, "tensor '%s': %s shape overflows or is invalid for its layout",
                            e.name, dtype_name(dt));
     if (expect != e.bytes)
@@ -334,34 +334,45 @@ inline Status ModelFile::validate_tensors() {
 }
 
 // Quantization scales must be finite, or every output using them is garbage.
+// Canonical and panel layouts store them at different offsets (format.hpp).
 inline Status ModelFile::check_scales(const format::TensorEntry& e) const {
   using namespace format;
   const DType dt = static_cast<DType>(e.dtype);
+  if (!dtype_quantized(dt)) return Status::ok();
   const uint8_t* p = base_ + e.offset;
-  if (dt == DType::q8) {
-    uint64_t elems = 1;
-    for (uint32_t d = 0; d < e.rank; ++d) elems *= e.shape[d];
-    const uint8_t* scales = p + ((elems + 63) & ~uint64_t(63));
-    for (uint64_t r = 0; r < e.shape[0]; ++r) {
-      float s;
-      std::memcpy(&s, scales + 4 * r, 4);
-      if (!std::isfinite(s))
-        return Status::error(Error::non_finite, "tensor '%s': scale of row %llu is not finite", e.name,
-                             (unsigned long long)r);
-    }
-  } else if (dt == DType::q4) {
-    uint64_t elems = 1;
-    for (uint32_t d = 0; d < e.rank; ++d) elems *= e.shape[d];
-    const uint64_t cols = elems / e.shape[0];
+  uint64_t elems = 1;
+  for (uint32_t d = 0; d < e.rank; ++d) elems *= e.shape[d];
+  const uint64_t cols = elems / e.shape[0];
+  const uint8_t* scales = nullptr;
+  uint64_t count = 0;  // scales to check (panel padding rows included: they are 0)
+  if (static_cast<Layout>(e.layout) == Layout::panel) {
+    PanelGeometry g;
+    if (!panel_geometry(dt, e.shape[0], cols, e.layout_params, &g))
+      return Status::error(Error::size_mismatch, "tensor '%s': invalid panel parameters", e.name);
+    scales = p + g.scale_offset;
+    count = dt == DType::q8 ? g.np : g.np * (g.kp / kQ4Block);
+  } else if (dt == DType::q8) {
+    scales = p + ((elems + 63) & ~uint64_t(63));
+    count = e.shape[0];
+  } else {
     const uint64_t blocks = e.shape[0] * ((cols + kQ4Block - 1) / kQ4Block);
-    const uint8_t* scales = p + ((blocks * 16 + 63) & ~uint64_t(63));
-    for (uint64_t b = 0; b < blocks; ++b) {
+    scales = p + ((blocks * 16 + 63) & ~uint64_t(63));
+    count = blocks;
+  }
+  for (uint64_t i = 0; i < count; ++i) {
+    bool finite;
+    if (dt == DType::q8) {
+      float s;
+      std::memcpy(&s, scales + 4 * i, 4);
+      finite = std::isfinite(s);
+    } else {
       uint16_t s;
-      std::memcpy(&s, scales + 2 * b, 2);
-      if ((s & 0x7C00u) == 0x7C00u)
-        return Status::error(Error::non_finite, "tensor '%s': scale of block %llu is not finite", e.name,
-                             (unsigned long long)b);
+      std::memcpy(&s, scales + 2 * i, 2);
+      finite = (s & 0x7C00u) != 0x7C00u;
     }
+    if (!finite)
+      return Status::error(Error::non_finite, "tensor '%s': scale %llu (%s) is not finite", e.name,
+                           (unsigned long long)i, dt == DType::q8 ? "row" : "block");
   }
   return Status::ok();
 }

@@ -62,7 +62,7 @@ class Writer {
       s[i] = (uint64_t)shape[i];
     }
     uint64_t expect = 0;
-    if (!tensor_bytes(dtype, layout, s, (uint32_t)shape.size(), &expect) || expect != bytes)
+    if (!tensor_bytes(dtype, layout, s, (uint32_t)shape.size(), &expect, p.params) || expect != bytes)
       return Status::error(Error::size_mismatch, "tensor '%s': %zu bytes given, %s x shape needs %llu",
                            name.c_str(), bytes, dtype_name(dtype), (unsigned long long)expect);
     for (const Pending& q : tensors_)
@@ -93,7 +93,8 @@ class Writer {
     h.version_minor = kVersionMinor;
     h.header_bytes = sizeof(FileHeader);
     h.optional_features = optional_features;
-    std::strncpy(h.model_kind, kind_.c_str(), kKindCapacity - 1);
+    if (!error_.is_ok()) return error_;
+    copy_name(h.model_kind, kind_.c_str(), kKindCapacity);
     h.alignment = alignment_;
     h.hparam_count = (uint32_t)hparams_.size();
     h.hparam_offset = sizeof(FileHeader);
@@ -108,7 +109,7 @@ class Writer {
       const Pending& p = *order[i];
       TensorEntry& e = dir[i];
       std::memset(&e, 0, sizeof(e));
-      std::strncpy(e.name, p.name.c_str(), kNameCapacity - 1);
+      copy_name(e.name, p.name.c_str(), kNameCapacity);
       e.dtype = (uint32_t)p.dtype;
       e.layout = (uint32_t)p.layout;
       e.rank = (uint32_t)p.shape.size();
@@ -163,10 +164,21 @@ class Writer {
            e.type == (uint32_t)HParamType::f64_array;
   }
 
+  // Copies a name known to fit (checked by the callers) into a NUL-padded field.
+  static void copy_name(char* field, const char* name, size_t capacity) {
+    const size_t n = std::min(std::strlen(name), capacity - 1);
+    std::memset(field, 0, capacity);
+    std::memcpy(field, name, n);
+  }
+
   HParamEntry make_entry(const char* key, HParamType t, uint32_t count) {
     HParamEntry e;
     std::memset(&e, 0, sizeof(e));
-    std::strncpy(e.key, key, kKeyCapacity - 1);
+    // A key that does not fit is an error finish() reports (never a silent truncation).
+    if ((key[0] == '\0' || std::strlen(key) >= kKeyCapacity) && error_.is_ok())
+      error_ = Status::error(Error::bad_name, "hyper-parameter key '%s' is empty or longer than %u", key,
+                             kKeyCapacity - 1);
+    copy_name(e.key, key, kKeyCapacity);
     e.type = (uint32_t)t;
     e.count = count;
     return e;
@@ -191,6 +203,7 @@ class Writer {
   }
 
   std::string kind_;
+  Status error_;  // first add_* error, returned by finish()
   uint32_t alignment_ = kDefaultAlignment;
   std::vector<HParamEntry> hparams_;
   std::vector<uint8_t> pool_;

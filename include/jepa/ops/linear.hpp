@@ -1,26 +1,137 @@
 // jepa/ops/linear.hpp: a Linear layer over a weight matrix in place.
 //
 // The one entry point models use for every matmul against weights; which
-// kernel runs is decided by the kernel table chosen at load (kernels/dispatch).
+// kernel runs is decided by the kernel table chosen at load
+// (kernels/dispatch.hpp; default_table() unless the context names one).
+// Work is split into fixed tiles (row chunks x column chunks) that depend on
+// the shape and the kernel only, never on the thread count, and every output
+// element is computed by one tile with the same arithmetic: results are bit
+// identical for any number of threads.
+// Integer (q8/q4) and bf16-dot kernels first quantize/convert the activation
+// rows once into scratch: from LinearContext::scratch when given (size it with
+// linear_scratch_bytes), else from a 64 KiB stack buffer, a chunk of rows at a
+// time (correct, a little slower for large M).
 #ifndef JEPA_OPS_LINEAR_HPP
 #define JEPA_OPS_LINEAR_HPP
 
+#include "../kernels/dispatch.hpp"
 #include "../kernels/gemm.hpp"
-#include "../kernels/ref/gemm-ref.hpp"
 #include "../runtime/parallel.hpp"
 
 namespace jepa {
 namespace ops {
 
+struct LinearContext {
+  ParallelFor par;
+  const kernels::KernelTable* table = nullptr;  // null: kernels::default_table()
+  void* scratch = nullptr;                      // 64-byte aligned
+  size_t scratch_bytes = 0;
+};
+
+// Scratch a linear over m rows of W needs for the chosen kernel (0 for float kernels).
+inline size_t linear_scratch_bytes(const kernels::WeightMatrix& w, int32_t m,
+                                   const kernels::KernelTable* table = nullptr) {
+  const kernels::KernelTable& t = table ? *table : kernels::default_table();
+  const kernels::KernelInfo* k = t.find(w);
+  return k ? k->scratch_bytes(m, w.k) : 0;
+}
+
+namespace detail {
+
+constexpr size_t kLinearStackScratch = 64 * 1024;
+
+struct LinearJob {
+  kernels::GemmArgs base;
+  const kernels::KernelInfo* kernel = nullptr;  // null: reference
+  int32_t mc = 0, nc = 0, tiles_n = 0;
+  // prepare pass
+  kernels::PrepareFn prepare = nullptr;
+  void* scratch = nullptr;
+  int32_t rows_per_prep_task = 32;
+};
+
+inline void run_tile(void* arg, size_t i) {
+  const LinearJob& j = *static_cast<const LinearJob*>(arg);
+  kernels::GemmArgs a = j.base;
+  const int32_t tm = (int32_t)(i / (size_t)j.tiles_n), tn = (int32_t)(i % (size_t)j.tiles_n);
+  const int32_t m0 = tm * j.mc;
+  a.m = j.base.m - m0 < j.mc ? j.base.m - m0 : j.mc;
+  a.x = j.base.x + (size_t)m0 * j.base.ldx;
+  a.y = j.base.y + (size_t)m0 * j.base.ldy;
+  if (a.residual) a.residual = j.base.residual + (size_t)m0 * j.base.ldr;
+  a.n0 = tn * j.nc;
+  a.n1 = a.n0 + j.nc < j.base.w->n ? a.n0 + j.nc : j.base.w->n;
+  kernels::PreparedX xp;
+  if (j.base.xp) {  // rows of the prepared activations move with the tile
+    xp = *j.base.xp;
+    xp.data = static_cast<const uint8_t*>(xp.data) + (size_t)m0 * xp.ld;
+    if (xp.scale) xp.scale += m0;
+    if (xp.sums) xp.sums += (size_t)m0 * xp.ld_sums;
+    a.xp = &xp;
+  }
+  if (j.kernel)
+    j.kernel->fn(a);
+  else
+    kernels::ref::gemm__ref(a);
+}
+
+inline void run_prepare(void* arg, size_t i) {
+  const LinearJob& j = *static_cast<const LinearJob*>(arg);
+  const int32_t r0 = (int32_t)i * j.rows_per_prep_task;
+  const int32_t r1 = r0 + j.rows_per_prep_task < j.base.m ? r0 + j.rows_per_prep_task : j.base.m;
+  j.prepare(j.kernel->act, j.base.x, j.base.ldx, j.base.m, j.base.w->k, r0, r1, j.scratch);
+}
+
+// Tile sizes: a row chunk of activations that fits in ~256 KiB of L2 (a
+// multiple of the kernel's MR), and 128-column chunks (a multiple of every
+// kernel's NR), narrowed for small problems so two threads have work.
+inline void choose_tiles(LinearJob& j) {
+  const int32_t mr = j.kernel && j.kernel->mr > 0 ? j.kernel->mr : 4;
+  const size_t xbytes = (j.kernel && j.kernel->act != kernels::ActFormat::f32)
+                            ? (j.kernel->act == kernels::ActFormat::bf16 ? 2 : 1) : 4;
+  const size_t row_bytes = (size_t)(j.base.w->k > 0 ? j.base.w->k : 1) * xbytes;
+  int32_t mc = (int32_t)((256 * 1024) / row_bytes);
+  mc = mc / mr * mr;
+  if (mc < mr) mc = mr;
+  if (mc > 16 * mr) mc = 16 * mr;
+  j.mc = mc;
+  const int32_t N = j.base.w->n;
+  const int32_t tiles_m = (j.base.m + mc - 1) / mc;
+  int32_t nc = 128;
+  while (nc > 32 && (size_t)tiles_m * (size_t)((N + nc - 1) / nc) < 8) nc /= 2;
+  j.nc = nc;
+  j.tiles_n = (N + nc - 1) / nc;
+}
+
+// One pass over m rows whose prepared activations (if any) fit `scratch`.
+inline void linear_pass(const ParallelFor& par, LinearJob& j, int32_t m) {
+  j.base.m = m;
+  kernels::PreparedX xp;
+  if (j.kernel && j.kernel->act != kernels::ActFormat::f32) {
+    const size_t tasks = (size_t)((m + j.rows_per_prep_task - 1) / j.rows_per_prep_task);
+    par(tasks, &run_prepare, &j);
+    xp = kernels::prepared_view(j.kernel->act, m, j.base.w->k, j.scratch);
+    j.base.xp = &xp;
+  }
+  choose_tiles(j);
+  const size_t tiles = (size_t)((m + j.mc - 1) / j.mc) * (size_t)j.tiles_n;
+  par(tiles, &run_tile, &j);
+  j.base.xp = nullptr;
+}
+
+}  // namespace detail
+
 // y[m][n] = epi(x[m] . W[n] + bias[n]) + residual[m][n], rows contiguous
 // (strides = k for x, n for y and residual). residual may alias y.
-inline void linear(const ParallelFor& par, const kernels::WeightMatrix& w, const float* bias,
-                   const float* x, int32_t m, float* y,
-                   kernels::Epilogue epi = kernels::Epilogue::none,
+inline void linear(const LinearContext& ctx, const kernels::WeightMatrix& w, const float* bias,
+                   const float* x, int32_t m, float* y, kernels::Epilogue epi = kernels::Epilogue::none,
                    const float* residual = nullptr) {
-  (void)par;
-  kernels::GemmArgs a;
-  a.m = m;
+  if (m <= 0 || w.n <= 0) return;
+  const kernels::KernelTable& t = ctx.table ? *ctx.table : kernels::default_table();
+  detail::LinearJob j;
+  j.kernel = t.find(w);
+  j.prepare = t.prepare;
+  kernels::GemmArgs& a = j.base;
   a.x = x;
   a.ldx = (size_t)w.k;
   a.w = &w;
@@ -30,7 +141,44 @@ inline void linear(const ParallelFor& par, const kernels::WeightMatrix& w, const
   a.y = y;
   a.ldy = (size_t)w.n;
   a.epilogue = epi;
-  kernels::ref::gemm__ref(a);
+  if (!j.kernel || j.kernel->act == kernels::ActFormat::f32) {
+    detail::linear_pass(ctx.par, j, m);
+    return;
+  }
+  // Quantized / bf16 activations: all rows at once if the scratch holds them,
+  // else chunks of rows through a stack buffer.
+  if (ctx.scratch && ctx.scratch_bytes >= j.kernel->scratch_bytes(m, w.k) &&
+      ((uintptr_t)ctx.scratch & 63) == 0) {
+    j.scratch = ctx.scratch;
+    detail::linear_pass(ctx.par, j, m);
+    return;
+  }
+  alignas(64) unsigned char stack[detail::kLinearStackScratch];
+  int32_t rows = 1;
+  while (rows < m && j.kernel->scratch_bytes(rows * 2, w.k) <= sizeof stack) rows *= 2;
+  while (rows > 1 && j.kernel->scratch_bytes(rows, w.k) > sizeof stack) --rows;
+  if (j.kernel->scratch_bytes(rows, w.k) > sizeof stack) {  // K too large for the stack buffer
+    j.kernel = nullptr;
+    detail::linear_pass(ctx.par, j, m);
+    return;
+  }
+  j.scratch = stack;
+  for (int32_t m0 = 0; m0 < m; m0 += rows) {
+    const int32_t mm = m - m0 < rows ? m - m0 : rows;
+    a.x = x + (size_t)m0 * w.k;
+    a.y = y + (size_t)m0 * w.n;
+    a.residual = residual ? residual + (size_t)m0 * w.n : nullptr;
+    detail::linear_pass(ctx.par, j, mm);
+  }
+}
+
+inline void linear(const ParallelFor& par, const kernels::WeightMatrix& w, const float* bias,
+                   const float* x, int32_t m, float* y,
+                   kernels::Epilogue epi = kernels::Epilogue::none,
+                   const float* residual = nullptr) {
+  LinearContext ctx;
+  ctx.par = par;
+  linear(ctx, w, bias, x, m, y, epi, residual);
 }
 
 }  // namespace ops

@@ -1,0 +1,267 @@
+// jepa/kernels/x86/common-x86.hpp: what every x86 kernel file includes: the
+// intrinsics header, the per-function target attributes (so a baseline build
+// without -march still holds every kernel), and the shared epilogue pieces
+// (vector exp / erf GELU, masked tail loads and stores) for AVX2 and AVX-512.
+//
+// JEPA_X86_EMULATE (tests only): compile the same kernel source against SIMDe
+// (libsimde-dev), which implements the intrinsics in portable code, so the
+// AVX-512 kernels' logic is tested on machines without AVX-512. The target
+// attributes are then empty. Never use it in a real build (it is slow).
+#ifndef JEPA_KERNELS_X86_COMMON_X86_HPP
+#define JEPA_KERNELS_X86_COMMON_X86_HPP
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "../../config.hpp"
+#include "../gemm.hpp"
+
+#if defined(JEPA_X86_EMULATE)
+#define SIMDE_ENABLE_NATIVE_ALIASES
+#include <simde/x86/avx512.h>
+#include <simde/x86/f16c.h>
+#include <simde/x86/fma.h>
+#define JEPA_TARGET_AVX2
+#define JEPA_TARGET_AVX512
+#define JEPA_TARGET_AVX512VNNI
+#define JEPA_TARGET_AVX512BF16
+#include "../ref/math.hpp"
+// Names the native aliases do not cover.
+typedef simde__mmask16 __mmask16;
+typedef simde__mmask32 __mmask32;
+#ifndef _MM_FROUND_NO_EXC
+#define _MM_FROUND_NO_EXC SIMDE_MM_FROUND_NO_EXC
+#define _MM_FROUND_TO_NEAREST_INT SIMDE_MM_FROUND_TO_NEAREST_INT
+#endif
+#ifndef _CMP_GE_OQ
+#define _CMP_GE_OQ SIMDE_CMP_GE_OQ
+#define _CMP_NLE_UQ SIMDE_CMP_NLE_UQ
+#endif
+// Intrinsics SIMDe 0.7.4 lacks, in portable code (emulation builds only).
+namespace jepa {
+namespace kernels {
+namespace x86 {
+namespace emu {
+inline __m512 cvtph_ps(__m256i h) {
+  uint16_t in[16];
+  float out[16];
+  std::memcpy(in, &h, 32);
+  for (int i = 0; i < 16; ++i) out[i] = ref::f16_to_f32(in[i]);
+  return _mm512_loadu_ps(out);
+}
+inline __m512 maskz_loadu_ps(__mmask16 k, const void* p) {
+  float o[16] = {0};
+  for (int i = 0; i < 16; ++i)
+    if ((k >> i) & 1) std::memcpy(&o[i], static_cast<const float*>(p) + i, 4);
+  return _mm512_loadu_ps(o);
+}
+inline void mask_storeu_ps(void* p, __mmask16 k, __m512 v) {
+  float t[16];
+  _mm512_storeu_ps(t, v);
+  for (int i = 0; i < 16; ++i)
+    if ((k >> i) & 1) std::memcpy(static_cast<float*>(p) + i, &t[i], 4);
+}
+inline __m512 cvtepi32_ps(__m512i v) {
+  int32_t t[16];
+  float o[16];
+  std::memcpy(t, &v, 64);
+  for (int i = 0; i < 16; ++i) o[i] = (float)t[i];
+  return _mm512_loadu_ps(o);
+}
+inline __m512i cvtps_epi32(__m512 v) {
+  float t[16];
+  int32_t o[16];
+  _mm512_storeu_ps(t, v);
+  for (int i = 0; i < 16; ++i) o[i] = (int32_t)std::nearbyint(t[i]);
+  return _mm512_loadu_si512(o);
+}
+// SIMDe's portable fmadd rounds twice (a * b, then + c); kernels rely on one rounding.
+inline __m512 fmadd512(__m512 a, __m512 b, __m512 c) {
+  float x[16], y[16], z[16];
+  _mm512_storeu_ps(x, a);
+  _mm512_storeu_ps(y, b);
+  _mm512_storeu_ps(z, c);
+  for (int i = 0; i < 16; ++i) z[i] = std::fma(x[i], y[i], z[i]);
+  return _mm512_loadu_ps(z);
+}
+inline __m256 fmadd256(__m256 a, __m256 b, __m256 c) {
+  float x[8], y[8], z[8];
+  _mm256_storeu_ps(x, a);
+  _mm256_storeu_ps(y, b);
+  _mm256_storeu_ps(z, c);
+  for (int i = 0; i < 8; ++i) z[i] = std::fma(x[i], y[i], z[i]);
+  return _mm256_loadu_ps(z);
+}
+}  // namespace emu
+}  // namespace x86
+}  // namespace kernels
+}  // namespace jepa
+#undef _mm512_fmadd_ps
+#undef _mm256_fmadd_ps
+#define _mm512_fmadd_ps(a, b, c) ::jepa::kernels::x86::emu::fmadd512(a, b, c)
+#define _mm256_fmadd_ps(a, b, c) ::jepa::kernels::x86::emu::fmadd256(a, b, c)
+#define _mm512_cvtph_ps(h) ::jepa::kernels::x86::emu::cvtph_ps(h)
+#define _mm512_maskz_loadu_ps(k, p) ::jepa::kernels::x86::emu::maskz_loadu_ps(k, p)
+#define _mm512_mask_storeu_ps(p, k, v) ::jepa::kernels::x86::emu::mask_storeu_ps(p, k, v)
+#define _mm512_cvtepi32_ps(v) ::jepa::kernels::x86::emu::cvtepi32_ps(v)
+#define _mm512_cvtps_epi32(v) ::jepa::kernels::x86::emu::cvtps_epi32(v)
+#else
+// GCC 12 -Wall false positive ("__Y is used uninitialized") inside
+// avx512fintrin.h: only silencing it around the include works.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#if !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+#pragma GCC diagnostic pop
+#define JEPA_TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define JEPA_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
+#define JEPA_TARGET_AVX512VNNI \
+  __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
+#define JEPA_TARGET_AVX512BF16 \
+  __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512bf16,avx2,fma,f16c")))
+#endif
+
+#if defined(JEPA_X86_EMULATE)  // forced inlining of SIMDe's loops makes compiles crawl
+#define JEPA_INLINE_AVX2 inline
+#define JEPA_INLINE_AVX512 inline
+#define JEPA_INLINE_AVX512VNNI inline
+#define JEPA_INLINE_AVX512BF16 inline
+#else
+#define JEPA_INLINE_AVX2 inline __attribute__((always_inline)) JEPA_TARGET_AVX2
+#define JEPA_INLINE_AVX512 inline __attribute__((always_inline)) JEPA_TARGET_AVX512
+#define JEPA_INLINE_AVX512VNNI inline __attribute__((always_inline)) JEPA_TARGET_AVX512VNNI
+#define JEPA_INLINE_AVX512BF16 inline __attribute__((always_inline)) JEPA_TARGET_AVX512BF16
+#endif
+
+namespace jepa {
+namespace kernels {
+namespace x86 {
+
+// ---- AVX2 -------------------------------------------------------------------
+
+// Lane mask for the first `valid` of 8 lanes (valid in [0, 8]).
+JEPA_INLINE_AVX2 __m256i tail_mask8(int valid) {
+  const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(valid), idx);
+}
+
+JEPA_INLINE_AVX2 __m256 load8_or_zero(const float* p, int valid) {
+  if (p == nullptr) return _mm256_setzero_ps();
+  if (valid >= 8) return _mm256_loadu_ps(p);
+  return _mm256_maskload_ps(p, tail_mask8(valid));
+}
+
+// e^z for z <= 0 (clamped at -87, where e^z is still a normal float):
+// Cody-Waite range reduction + the Cephes degree-6 polynomial, ~1 ulp.
+JEPA_INLINE_AVX2 __m256 exp_nonpositive_avx2(__m256 z) {
+  z = _mm256_max_ps(z, _mm256_set1_ps(-87.0f));
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(z, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), z);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  p = _mm256_fmadd_ps(_mm256_mul_ps(p, r), r, _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+// Exact-erf GELU, 0.5 x (1 + erf(x / sqrt 2)), written through
+// erfc(u) ~= poly(t) e^{-u^2}, t = 1 / (1 + 0.3275911 u) (Abramowitz-Stegun
+// 7.1.26, |error| <= 1.5e-7), so the negative side has no cancellation:
+// h = 0.5 x erfc(|x| / sqrt 2); gelu = x >= 0 ? x - h : h.
+JEPA_INLINE_AVX2 __m256 gelu_avx2(__m256 x) {
+  const __m256 ax = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
+  const __m256 u = _mm256_mul_ps(ax, _mm256_set1_ps(0.70710678118654752f));
+  const __m256 t = _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_fmadd_ps(u, _mm256_set1_ps(0.3275911f),
+                                                                         _mm256_set1_ps(1.0f)));
+  __m256 p = _mm256_set1_ps(1.061405429f);
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.453152027f));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.421413741f));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-0.284496736f));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.254829592f));
+  p = _mm256_mul_ps(p, t);
+  const __m256 erfc = _mm256_mul_ps(p, exp_nonpositive_avx2(_mm256_sub_ps(_mm256_setzero_ps(), _mm256_mul_ps(u, u))));
+  const __m256 h = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), x), erfc);
+  const __m256 pos = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ);
+  return _mm256_blendv_ps(h, _mm256_sub_ps(x, h), pos);
+}
+
+// The common float epilogue on 8 lanes of row m, columns [n, n + valid):
+// v already includes the bias; then GELU, residual, store.
+JEPA_INLINE_AVX2 void finish8_avx2(const GemmArgs& a, int32_t m, int32_t n, __m256 v, int valid) {
+  if (a.epilogue == Epilogue::gelu) v = gelu_avx2(v);
+  if (a.residual) v = _mm256_add_ps(v, load8_or_zero(a.residual + (size_t)m * a.ldr + n, valid));
+  float* y = a.y + (size_t)m * a.ldy + n;
+  if (valid >= 8)
+    _mm256_storeu_ps(y, v);
+  else
+    _mm256_maskstore_ps(y, tail_mask8(valid), v);
+}
+
+// ---- AVX-512 ----------------------------------------------------------------
+
+JEPA_INLINE_AVX512 __mmask16 tail_mask16(int valid) {
+  return valid >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (valid > 0 ? valid : 0)) - 1u);
+}
+
+JEPA_INLINE_AVX512 __m512 load16_or_zero(const float* p, int valid) {
+  if (p == nullptr) return _mm512_setzero_ps();
+  return _mm512_maskz_loadu_ps(tail_mask16(valid), p);
+}
+
+JEPA_INLINE_AVX512 __m512 exp_nonpositive_avx512(__m512 z) {
+  z = _mm512_max_ps(z, _mm512_set1_ps(-87.0f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(z, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), z);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  const __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+  return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+}
+
+// Same formula as gelu_avx2 (so both ISAs give the same values up to FMA
+// contraction differences, none here: every step is one explicit op).
+JEPA_INLINE_AVX512 __m512 gelu_avx512(__m512 x) {
+  const __m512 ax = _mm512_abs_ps(x);
+  const __m512 u = _mm512_mul_ps(ax, _mm512_set1_ps(0.70710678118654752f));
+  const __m512 t = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_fmadd_ps(u, _mm512_set1_ps(0.3275911f),
+                                                                         _mm512_set1_ps(1.0f)));
+  __m512 p = _mm512_set1_ps(1.061405429f);
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-1.453152027f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.421413741f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-0.284496736f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.254829592f));
+  p = _mm512_mul_ps(p, t);
+  const __m512 erfc = _mm512_mul_ps(p, exp_nonpositive_avx512(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_mul_ps(u, u))));
+  const __m512 h = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), x), erfc);
+  const __mmask16 pos = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GE_OQ);
+  return _mm512_mask_blend_ps(pos, h, _mm512_sub_ps(x, h));
+}
+
+JEPA_INLINE_AVX512 void finish16_avx512(const GemmArgs& a, int32_t m, int32_t n, __m512 v, int valid) {
+  if (a.epilogue == Epilogue::gelu) v = gelu_avx512(v);
+  if (a.residual) v = _mm512_add_ps(v, load16_or_zero(a.residual + (size_t)m * a.ldr + n, valid));
+  _mm512_mask_storeu_ps(a.y + (size_t)m * a.ldy + n, tail_mask16(valid), v);
+}
+
+}  // namespace x86
+}  // namespace kernels
+}  // namespace jepa
+
+#endif  // JEPA_KERNELS_X86_COMMON_X86_HPP
