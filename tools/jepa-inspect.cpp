@@ -7,17 +7,20 @@
 #include <string>
 
 #include "jepa/format/loader.hpp"
+#include "jepa/kernels/dispatch.hpp"
 #include "jepa/models/kinds.hpp"
 
 namespace {
 
 void usage(FILE* out) {
   std::fprintf(out,
-               "usage: jepa-inspect [--quiet] FILE\n"
+               "usage: jepa-inspect [--quiet] [--kernels] FILE\n"
                "  Prints the header, hyper-parameters and tensor table of a .jepa model,\n"
                "  verifies every checksum (header, tables, each tensor's data) and, for a\n"
                "  model kind jepa-rt runs, that every tensor the model needs is present.\n"
                "  --quiet   print nothing on success (exit status only)\n"
+               "  --kernels also print the CPU features seen, the kernel dispatch picks for\n"
+               "            each weight format, and the kernel every weight matrix runs (and why)\n"
                "Exit status: 0 valid, 1 invalid file (the reason is printed), 2 usage error.\n");
 }
 
@@ -84,17 +87,43 @@ void print_file(const char* path, const jepa::LoadedFile& lf) {
   std::printf("  total tensor bytes %" PRIu64 "\n", total);
 }
 
+// Which kernel each weight matrix (a ".weight" tensor of rank >= 2) runs.
+void print_kernels(const jepa::ModelFile& f) {
+  static char report[8192];
+  const jepa::kernels::KernelTable& table = jepa::kernels::default_table();
+  jepa::kernels::kernel_report(table, report, sizeof report);
+  std::printf("\nkernels\n%s\n", report);
+  std::printf("kernel per weight matrix\n");
+  for (size_t i = 0; i < f.tensor_count(); ++i) {
+    const jepa::TensorInfo t = f.tensor(i);
+    const size_t len = std::strlen(t.name);
+    if (t.rank < 2 || len < 7 || std::strcmp(t.name + len - 7, ".weight") != 0) continue;
+    jepa::kernels::WeightMatrix w;
+    w.dtype = t.dtype;
+    w.layout = t.layout;
+    w.n = (int32_t)t.shape[0];
+    w.k = (int32_t)(t.numel() / t.shape[0]);
+    w.data = t.data;
+    for (int p = 0; p < 6; ++p) w.params[p] = t.layout_params[p];
+    char line[512];
+    jepa::kernels::describe_choice(table, w, line, sizeof line);
+    std::printf("  %-48s [%d x %d] %s\n", t.name, w.n, w.k, line);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const char* path = nullptr;
-  bool quiet = false;
+  bool quiet = false, kernels = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
       usage(stdout);
       return 0;
     } else if (!std::strcmp(argv[i], "--quiet")) {
       quiet = true;
+    } else if (!std::strcmp(argv[i], "--kernels")) {
+      kernels = true;
     } else if (argv[i][0] == '-') {
       std::fprintf(stderr, "jepa-inspect: unknown option '%s'\n", argv[i]);
       usage(stderr);
@@ -119,6 +148,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (!quiet) print_file(path, lf.value());
+  if (kernels && !quiet) print_kernels(lf->file());
   // A known kind must carry every tensor its model reads, with its shape.
   const jepa::Status kind = jepa::models::check_model_kind(lf->file());
   if (kind.code() == jepa::Error::unknown_model_kind) {
