@@ -17,8 +17,21 @@
 
 #include "runtime/arena.hpp"
 #include "runtime/parallel.hpp"
+#include "runtime/thread_pool.hpp"
 
+#include "kernels/dispatch.hpp"
 #include "kernels/gemm.hpp"
+#include "kernels/quantize.hpp"
+
+#include "ops/activations.hpp"
+#include "ops/attention.hpp"
+#include "ops/layernorm.hpp"
 #include "ops/linear.hpp"
+#include "ops/rope.hpp"
+#include "ops/softmax.hpp"
+
+#include "models/kinds.hpp"
+
+#include "plan/plan.hpp"
 
 #endif  // JEPA_JEPA_HPP
