@@ -23,6 +23,9 @@
 #include "jepa/kernels/quantize.hpp"
 #include "jepa/ops/linear.hpp"
 #include "jepa/runtime/thread_pool.hpp"
+#if defined(JEPA_WITH_XNNPACK)
+#include "jepa/kernels/backends/xnnpack.hpp"
+#endif
 
 namespace jb = jepa_bench;
 
@@ -138,6 +141,68 @@ jb::RunnerPtr make_jepa(const jb::GemmCase& c, const jepa::kernels::KernelInfo* 
   return jb::RunnerPtr(r.release());
 }
 
+#if defined(JEPA_WITH_XNNPACK)
+// linear_xnnpack_f32: ops::linear with the xnnpack backend (an
+// XnnpackLinearCache holding the f32 weights, XNNPACK's own threads), i.e.
+// what a model runs with JEPA_BACKEND=xnnpack; beside the direct peer rows.
+// (The Eigen backend's rows are its registry lines, *__eigen, built with
+// JEPA_WITH_EIGEN=ON.)
+class JepaLinearXnnpack final : public jb::GemmRunner {
+ public:
+  explicit JepaLinearXnnpack(const jb::GemmCase& c) : c_(c) {
+    const jepa::Status st = cache_.init(c.threads);
+    if (!st) {
+      error_ = st.message();
+      return;
+    }
+    for (int i = 0; i < c.copies; ++i) {
+      storage_.emplace_back(new AlignedBytes(sizeof(float) * (size_t)c.n * c.k));
+      std::memcpy(storage_.back()->p, c.w, sizeof(float) * (size_t)c.n * c.k);
+      w_.push_back(jepa::kernels::weight_view(jepa::format::DType::f32, jepa::format::Layout::row_major, nullptr,
+                                              c.n, c.k, storage_.back()->p));
+      const jepa::Status a = cache_.add(w_.back());
+      if (!a) {
+        error_ = a.message();
+        return;
+      }
+    }
+    table_ = jepa::kernels::choose_kernels(jepa::kernels::cpu_features(), jepa::kernels::isa_cap_value(),
+                                           jepa::kernels::Backend::xnnpack);
+    table_.external = cache_.hook();
+    ctx_.table = &table_;
+    y_.assign((size_t)c.m * c.n, 0.0f);
+  }
+  const std::string& error() const { return error_; }
+  void run() override {
+    const jepa::kernels::WeightMatrix& w = w_[next_];
+    next_ = (next_ + 1) % w_.size();
+    jepa::ops::linear(ctx_, w, c_.bias, c_.x, c_.m, y_.data());
+  }
+  float out(int m, int n) const override { return y_[(size_t)m * c_.n + n]; }
+  double weight_bytes() const override { return 4.0 * c_.n * c_.k; }
+
+ private:
+  jb::GemmCase c_;
+  jepa::kernels::xnnpack::XnnpackLinearCache cache_;
+  std::vector<std::unique_ptr<AlignedBytes>> storage_;
+  std::vector<jepa::kernels::WeightMatrix> w_;
+  jepa::kernels::KernelTable table_;
+  jepa::ops::LinearContext ctx_;
+  std::vector<float> y_;
+  std::string error_;
+  size_t next_ = 0;
+};
+
+jb::RunnerPtr make_linear_xnnpack(const jb::GemmCase& c, std::string* why) {
+  std::unique_ptr<JepaLinearXnnpack> r(new JepaLinearXnnpack(c));
+  if (!r->error().empty()) {
+    *why = r->error();
+    return nullptr;
+  }
+  return jb::RunnerPtr(r.release());
+}
+#endif
+
 // ---------------------------------------------------------------------------
 // The implementations and the grid
 
@@ -182,6 +247,9 @@ std::vector<Impl> all_impls(bool with_ref, std::string* skipped) {
     v.push_back(Impl{"gemm__ref_f32", jb::PeakKind::f32, nullptr, nullptr, DType::f32, 4.0, true, true});
     v.push_back(Impl{"gemm__ref_q8", jb::PeakKind::i8, nullptr, nullptr, DType::q8, 1.0, true, true});
   }
+#if defined(JEPA_WITH_XNNPACK)
+  v.push_back(peer("linear_xnnpack_f32", jb::PeakKind::f32, &make_linear_xnnpack, 4.0));
+#endif
 #if defined(JEPA_BENCH_HAVE_XNNPACK)
   v.push_back(peer("xnnpack_f32", jb::PeakKind::f32, &jb::make_xnnpack_f32, 4.0));
   v.push_back(peer("xnnpack_qs8", jb::PeakKind::i8, &jb::make_xnnpack_qs8, 1.0));

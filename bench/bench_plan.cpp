@@ -6,6 +6,8 @@
 // size: tiny (golden vjepa2_ac_tiny: 128 wide, depth 2, 16 tokens/frame),
 //       small (384 wide, depth 6, 12 heads, 256 tokens/frame, latents 1408),
 //       released (1024 wide, depth 24, 16 heads, 256 tokens/frame, latents 1408: 305 M params).
+// cem_floor/...: one context pass + the candidates' new tokens alone (run_floor),
+//       the cost the shared prefix aims at (cem_iteration / cem_floor <= 1.15).
 // mode: cached = jepa-rt's way (context K/V computed once per control step and
 //       shared by every candidate and iteration, each horizon step attends to
 //       cached K/V); rerun = the official way in the same engine (the whole
@@ -180,6 +182,38 @@ void run_bench(benchmark::State& state, Params p) {
   state.counters["arena_MB"] = (double)rig.arena_bytes() / 1e6;
 }
 
+// The floor the shared prefix aims at: one context pass (re-prefill of the
+// memory's committed steps, batch 1) plus the candidates' new tokens alone
+// (samples x horizon steps from the current frame, on no prefix at all).
+// "An iteration costs no more than this, within 15%": cem_iteration / floor.
+void run_floor(benchmark::State& state, Params p) {
+  Rig rig(p);
+  if (!rig.status.is_ok()) {
+    state.SkipWithError(rig.status.message());
+    return;
+  }
+  const models::AcPredictorConfig& c = rig.model->cfg;
+  AcRolloutOptions ro;
+  ro.batch = p.samples;
+  ro.max_steps = p.horizon;
+  std::vector<uint8_t> bytes(ac_rollout_arena_bytes(c, ro));
+  Arena arena(bytes.data(), bytes.size());
+  AcRollout cand;
+  Status s = ac_rollout_create(rig.model->model(), ro, arena, &cand);
+  std::vector<float> actions((size_t)p.samples * kActionDim, 0.01f);
+  for (auto _ : state) {
+    if (s.is_ok() && p.ctx > 0) s = ac_memory_reprefill(rig.mem, rig.par, rig.mem_scratch_arena, rig.mem.committed());
+    if (s.is_ok()) s = ac_rollout_start_shared(cand, rig.mem.frame(), rig.mem.pose());
+    for (int64_t h = 0; h < p.horizon && s.is_ok(); ++h) s = ac_rollout_step(cand, rig.par, arena, actions.data());
+    if (!s.is_ok()) {
+      state.SkipWithError(s.message());
+      return;
+    }
+    benchmark::DoNotOptimize(cand.frame);
+  }
+  state.counters["arena_MB"] = (double)bytes.size() / 1e6;
+}
+
 std::vector<std::string> split(const std::string& s) {
   std::vector<std::string> v;
   size_t a = 0;
@@ -233,6 +267,11 @@ int main(int argc, char** argv) {
                                 kind == 1 ? (std::string("/iterations:") + std::to_string(p.iterations)).c_str()
                                           : "");
                   benchmark::RegisterBenchmark(name, run_bench, p)->Unit(benchmark::kMillisecond)->UseRealTime();
+                  if (kind == 0 && !rerun) {
+                    std::snprintf(name, sizeof name, "cem_floor/%s/%s/ctx:%s/samples:%s/horizon:%lld/threads:%d",
+                                  size.c_str(), dtype.c_str(), ctx.c_str(), s.c_str(), (long long)horizon, threads);
+                    benchmark::RegisterBenchmark(name, run_floor, p)->Unit(benchmark::kMillisecond)->UseRealTime();
+                  }
                 }
   }
   benchmark::Initialize(&argc, argv);

@@ -24,7 +24,7 @@ const std::vector<jepa::cli::OptionSpec> kOptions = {
     {"component", true, "NAME", "config component to convert (encoder, predictor, ...; default: the only one)"},
     {"o", true, "OUT.jepa", "output file"},
     {"dtype", true, "TYPE", "weight-matrix dtype: f32 (default), f16, bf16, q8, q4 (vectors stay f32)"},
-    {"layout", true, "L", "weight-matrix layout: row_major (default, canonical) or panel (the kernels' packing)"},
+    {"layout", true, "L", "weight-matrix layout: panel (default: the kernels' packing, used in place) or row_major (canonical)"},
     {"prefix", true, "P", "tensor-name prefix in the checkpoint (default: '<component>.' if present, else none)"},
     {"list", false, nullptr, "list the config's components and their model kinds, then exit"},
     {"quiet", false, nullptr, "print nothing on success"},
@@ -66,10 +66,12 @@ int parse_encoding(const jepa::cli::Args& args, jepa::convert::ConvertOptions* o
     std::fprintf(stderr, "jepa-convert: --dtype '%s' is not one of f32, f16, bf16, q8, q4\n", dtype.c_str());
     return 2;
   }
-  const std::string layout = args.get("layout", "row_major");
+  const std::string layout = args.get("layout", "panel");
   if (layout == "panel") {
     opt->layout = jepa::format::Layout::panel;
-  } else if (layout != "row_major") {
+  } else if (layout == "row_major") {
+    opt->layout = jepa::format::Layout::row_major;
+  } else {
     std::fprintf(stderr, "jepa-convert: --layout '%s' is not row_major or panel\n", layout.c_str());
     return 2;
   }

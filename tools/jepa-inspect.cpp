@@ -1,11 +1,20 @@
 // jepa-inspect FILE: print a .jepa file's header, hyper-parameters and tensor
 // table, verifying every checksum. Exits 1 with the loader's message on a bad
-// file, 2 on bad usage. Later options (--kernels, --memory) extend it.
+// file, 2 on bad usage. --kernels adds the kernel dispatch; --memory prints
+// the memory one forward needs for an input shape (tools/common/memory_plan.hpp:
+// the model's own planning pass), and --run then runs that forward and
+// measures peak RSS against weights + arena.
+#include <sys/resource.h>
+
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
 #include <string>
 
+#include "common/cli.hpp"
+#include "common/memory_plan.hpp"
+#include "common/run_common.hpp"
 #include "jepa/format/loader.hpp"
 #include "jepa/kernels/dispatch.hpp"
 #include "jepa/models/kinds.hpp"
@@ -15,13 +24,27 @@ namespace {
 void usage(FILE* out) {
   std::fprintf(out,
                "usage: jepa-inspect [--quiet] [--kernels] FILE\n"
+               "       jepa-inspect --memory FILE [--shape DIMS] [--batch N] [--per-frame] [--run [--threads N]]\n"
                "  Prints the header, hyper-parameters and tensor table of a .jepa model,\n"
                "  verifies every checksum (header, tables, each tensor's data) and, for a\n"
                "  model kind jepa-rt runs, that every tensor the model needs is present.\n"
                "  --quiet   print nothing on success (exit status only)\n"
                "  --kernels also print the CPU features seen, the kernel dispatch picks for\n"
                "            each weight format, and the kernel every weight matrix runs (and why)\n"
-               "Exit status: 0 valid, 1 invalid file (the reason is printed), 2 usage error.\n");
+               "  --memory  instead of the tables, the memory one forward needs: weight bytes (mapped),\n"
+               "            the arena (activation memory; the forward's own planning pass, exact),\n"
+               "            the KV cache (AC predictor) and the caller's input/output arrays\n"
+               "  --shape DIMS  the input the figures are for (default: the model's trained size):\n"
+               "            vjepa2.encoder FRAMES,HEIGHT,WIDTH (or HEIGHT,WIDTH); ijepa.encoder HEIGHT,WIDTH;\n"
+               "            vjepa2.predictor / ijepa.predictor CONTEXT_TOKENS,TARGET_TOKENS (default half\n"
+               "            the grid each); vjepa2.ac_predictor STEPS (default num_frames / tubelet_size)\n"
+               "  --batch N     batch size (default 1)\n"
+               "  --per-frame   vjepa2.encoder: the V-JEPA 2-AC per-frame encoding (each frame alone)\n"
+               "  --run     with --memory: run that forward on synthetic inputs, then print its time,\n"
+               "            the arena high-water mark and peak RSS (getrusage) against weights + arena\n"
+               "  --threads N   threads for --run (default 1)\n"
+               "Exit status: 0 valid, 1 invalid file (the reason is printed) or, with --run, a forward\n"
+               "that failed or used another arena size than planned, 2 usage error.\n");
 }
 
 std::string shape_string(const jepa::TensorInfo& t) {
@@ -111,9 +134,70 @@ void print_kernels(const jepa::ModelFile& f) {
   }
 }
 
+long long peak_rss_bytes() {
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) != 0) return -1;
+  return (long long)ru.ru_maxrss * 1024;  // Linux: kilobytes
+}
+
+struct MemoryOptions {
+  bool enabled = false, run = false;
+  jepa::memplan::Request request;
+  int threads = 1;
+};
+
+// --memory [--run]: the plan, and optionally the measured forward.
+int print_memory(const char* path, const jepa::LoadedFile& lf, const MemoryOptions& mo, long long rss_at_start) {
+  namespace memplan = jepa::memplan;
+  const jepa::Result<memplan::Plan> p = memplan::plan(lf.file(), mo.request);
+  if (!p) {
+    std::fprintf(stderr, "jepa-inspect: --memory: [%s] %s\n", jepa::error_name(p.status().code()),
+                 p.status().message());
+    return p.status().code() == jepa::Error::invalid_argument ? 2 : 1;
+  }
+  std::printf("file        %s (%s)\n", path, lf.mapping().is_mapped() ? "mapped" : "read into memory");
+  std::printf("%s", memplan::format_plan(p.value()).c_str());
+  if (!mo.run) return 0;
+  jepa::run::Threads pool(mo.threads);
+  jepa::run::ArenaBuffer buf(p->arena_bytes);
+  if (!buf.ok()) {
+    std::fprintf(stderr, "jepa-inspect: cannot allocate the %zu-byte arena\n", p->arena_bytes);
+    return 1;
+  }
+  jepa::Arena arena = buf.arena();
+  const auto t0 = std::chrono::steady_clock::now();
+  const jepa::Status s = memplan::run_planned_forward(lf.file(), p.value(), pool.par(), arena);
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  if (!s.is_ok()) {
+    std::fprintf(stderr, "jepa-inspect: --run: [%s] %s\n", jepa::error_name(s.code()), s.message());
+    return 1;
+  }
+  const long long rss = peak_rss_bytes();
+  const long long io = (long long)(p->input_bytes + p->output_bytes);
+  const long long weights = (long long)p->file_bytes;  // the CRC pass touched every page of it
+  std::printf("run         one forward, %d thread(s): %.1f ms; arena high-water %zu bytes (%s the plan)\n",
+              mo.threads, ms, arena.peak(), arena.peak() == p->arena_bytes ? "equals" : "DIFFERS FROM");
+  std::printf("rss         peak %lld bytes (%s) = file %lld + arena %zu + inputs/outputs %lld + other %lld (%s)\n",
+              rss, memplan::human_bytes((uint64_t)rss).c_str(), weights, p->arena_bytes, io,
+              rss - weights - (long long)p->arena_bytes - io,
+              memplan::human_bytes((uint64_t)std::llabs(rss - weights - (long long)p->arena_bytes - io)).c_str());
+  std::printf("            (peak RSS before loading the model: %lld bytes, %s)\n", rss_at_start,
+              memplan::human_bytes((uint64_t)rss_at_start).c_str());
+  return arena.peak() == p->arena_bytes ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  const long long rss_at_start = peak_rss_bytes();
+  MemoryOptions mo;
+  auto value = [&](int& i, const char* opt) -> const char* {
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "jepa-inspect: %s needs a value\n", opt);
+      return nullptr;
+    }
+    return argv[++i];
+  };
   const char* path = nullptr;
   bool quiet = false, kernels = false;
   for (int i = 1; i < argc; ++i) {
@@ -124,6 +208,33 @@ int main(int argc, char** argv) {
       quiet = true;
     } else if (!std::strcmp(argv[i], "--kernels")) {
       kernels = true;
+    } else if (!std::strcmp(argv[i], "--memory")) {
+      mo.enabled = true;
+    } else if (!std::strcmp(argv[i], "--run")) {
+      mo.run = true;
+    } else if (!std::strcmp(argv[i], "--per-frame")) {
+      mo.request.per_frame = true;
+    } else if (!std::strcmp(argv[i], "--shape") || !std::strcmp(argv[i], "--batch") ||
+               !std::strcmp(argv[i], "--threads")) {
+      const std::string opt = argv[i];
+      const char* v = value(i, opt.c_str());
+      if (!v) return 2;
+      if (opt == "--shape") {
+        jepa::Result<std::vector<int64_t>> shape = jepa::cli::parse_shape(v, "--shape");
+        if (!shape) {
+          std::fprintf(stderr, "jepa-inspect: %s\n", shape.status().message());
+          return 2;
+        }
+        mo.request.shape = shape.value();
+      } else {
+        jepa::Result<int64_t> n = jepa::cli::parse_int(v, opt.c_str());
+        if (!n || n.value() < 1 || n.value() > (opt == "--threads" ? 256 : (1 << 20))) {
+          std::fprintf(stderr, "jepa-inspect: %s wants a positive integer, got '%s'\n", opt.c_str(), v);
+          return 2;
+        }
+        if (opt == "--batch") mo.request.batch = n.value();
+        else mo.threads = (int)n.value();
+      }
     } else if (argv[i][0] == '-') {
       std::fprintf(stderr, "jepa-inspect: unknown option '%s'\n", argv[i]);
       usage(stderr);
@@ -139,6 +250,10 @@ int main(int argc, char** argv) {
     usage(stderr);
     return 2;
   }
+  if (!mo.enabled && (mo.run || mo.request.per_frame || !mo.request.shape.empty() || mo.request.batch != 1)) {
+    std::fprintf(stderr, "jepa-inspect: --shape, --batch, --per-frame and --run go with --memory\n");
+    return 2;
+  }
   jepa::LoadOptions opt;
   opt.verify_tensor_crc = true;
   auto lf = jepa::LoadedFile::open(path, opt);
@@ -147,13 +262,14 @@ int main(int argc, char** argv) {
                  lf.status().message());
     return 1;
   }
-  if (!quiet) print_file(path, lf.value());
+  if (!quiet && !mo.enabled) print_file(path, lf.value());
   if (kernels && !quiet) print_kernels(lf->file());
   // A known kind must carry every tensor its model reads, with its shape.
   const jepa::Status kind = jepa::models::check_model_kind(lf->file());
   if (kind.code() == jepa::Error::unknown_model_kind) {
     if (!quiet) std::printf("\nmodel check  kind '%s' is not a model jepa-rt runs (file structure is valid)\n",
                             lf->file().kind());
+    if (mo.enabled) std::printf("memory      no forward to plan; the file is %zu bytes (mapped)\n", lf->file().size());
     return 0;
   }
   if (!kind.is_ok()) {
@@ -161,6 +277,7 @@ int main(int argc, char** argv) {
                  kind.message());
     return 1;
   }
+  if (mo.enabled) return print_memory(path, lf.value(), mo, rss_at_start);
   if (!quiet) std::printf("\nmodel check  every tensor %s needs is present with its shape\n", lf->file().kind());
   return 0;
 }

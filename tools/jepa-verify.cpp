@@ -651,7 +651,7 @@ const CaseRunner* find_runner(const std::string& family, const std::string& cs) 
 
 const std::vector<jepa::cli::OptionSpec> kOptions = {
     {"dtype", true, "TYPE", "weight-matrix dtype to convert to: f32 (default), f16, bf16, q8, q4"},
-    {"layout", true, "L", "weight-matrix layout: row_major (default) or panel"},
+    {"layout", true, "L", "weight-matrix layout: panel (default, as jepa-convert writes) or row_major"},
     {"case", true, "NAME", "run only this case (e.g. enc_video)"},
     {"threads", true, "N", "worker threads (default 1)"},
     {"verbose", false, nullptr, "print the worst element of every tensor and each conversion"},
@@ -670,7 +670,7 @@ void usage(FILE* out) {
 
 // --dtype / --layout / --threads / --verbose -> ctx; 0 = ok, else the exit code.
 int parse_run_options(const jepa::cli::Args& args, Context* ctx) {
-  const std::string dtype = args.get("dtype", "f32"), layout = args.get("layout", "row_major");
+  const std::string dtype = args.get("dtype", "f32"), layout = args.get("layout", "panel");
   if (!jepa::convert::parse_output_dtype(dtype, &ctx->convert.dtype)) {
     std::fprintf(stderr, "jepa-verify: --dtype '%s' is not one of f32, f16, bf16, q8, q4\n", dtype.c_str());
     return 2;

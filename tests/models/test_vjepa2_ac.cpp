@@ -55,6 +55,12 @@ std::vector<float> run_tf(const AcTiny& m, const AcPredictorConfig& cfg, int64_t
   return out;
 }
 
+// Step-by-step / chunked / prefix-cache runs vs one all-at-once run: the same
+// math, but the fused attention's 64-key blocks restart at each KV segment
+// (prefix, cache, new steps), so the online softmax rounds differently: a few
+// float ulps of outputs up to |4.4| (ulp 4.8e-7 there; measured <= 1.2e-6).
+constexpr double kSplitTol = 4e-6;
+
 double max_diff(const std::vector<float>& a, const std::vector<float>& b) {
   REQUIRE(a.size() == b.size());
   double m = 0;
@@ -153,7 +159,7 @@ TEST_CASE("vjepa2-ac: step by step through the KV cache == all at once == golden
     CHECK(cache.steps_cached == t + 1);
   }
   MESSAGE("step-by-step vs all-at-once max abs diff " << max_diff(steps, all));
-  CHECK(max_diff(steps, all) <= 1e-6);
+  CHECK(max_diff(steps, all) <= kSplitTol);
   CHECK(golden::compare(steps.data(), m.get("ac_teacher_forcing.output"), "output (step by step)").ok);
 
 }
@@ -178,7 +184,7 @@ TEST_CASE("vjepa2-ac: cache rewinding and chunked steps") {
                                                    lat.f.data() + 2 * hw * D, act.f.data() + 2 * A,
                                                    st.f.data() + 2 * A, nullptr, out.data() + 2 * hw * D)
               .is_ok());
-  CHECK(max_diff(out, all) <= 1e-6);
+  CHECK(max_diff(out, all) <= kSplitTol);
   // Re-run step 1..2 with a different action at step 1: only outputs from step 1 on change.
   std::vector<float> act2(act.f);
   act2[A + 0] += 0.5f;
@@ -189,7 +195,7 @@ TEST_CASE("vjepa2-ac: cache rewinding and chunked steps") {
               .is_ok());
   CHECK(cache.steps_cached == 3);
   const std::vector<float> all2 = run_tf(m, cfg, 1, T, lat.f.data(), act2.data(), st.f.data(), nullptr);
-  CHECK(max_diff(out2, all2) <= 1e-6);
+  CHECK(max_diff(out2, all2) <= kSplitTol);
   CHECK(max_diff(out2, out) > 1e-3);
   // The last step without appending: same output, cache unchanged, needs no room for it.
   {
@@ -207,7 +213,7 @@ TEST_CASE("vjepa2-ac: cache rewinding and chunked steps") {
         st.f.data() + 2 * A, nullptr, o3.data() + 2 * hw * D, no_append);
     REQUIRE_MESSAGE(s.is_ok(), s.message());
     CHECK(small.steps_cached == 2);
-    CHECK(max_diff(o3, all) <= 1e-6);
+    CHECK(max_diff(o3, all) <= kSplitTol);
     jepa::Status full = jepa::models::ac_predictor_forward_steps(*m.pred.w, cfg, serial, scratch.arena, small, 2, 1,
                                                                  lat.f.data(), act.f.data(), st.f.data(), nullptr,
                                                                  o3.data());
@@ -270,7 +276,7 @@ TEST_CASE("vjepa2-ac: a shared prefix cache serves a batch of sequences") {
     const std::vector<float> mine(c_out.begin() + b * own * hw * D, c_out.begin() + (b + 1) * own * hw * D);
     const std::vector<float> ref(full.begin() + P * hw * D, full.end());
     MESSAGE("sequence " << b << ": prefix-cache vs full run max abs diff " << max_diff(mine, ref));
-    CHECK(max_diff(mine, ref) <= 1e-6);
+    CHECK(max_diff(mine, ref) <= kSplitTol);
   }
   // Sequence 0 is the golden case: its outputs are the golden steps 1..2.
   const Array ref = m.get("ac_teacher_forcing.output");

@@ -14,6 +14,7 @@
 
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "cpu_features.hpp"
@@ -26,6 +27,69 @@ namespace kernels {
 using PrepareFn = void (*)(ActFormat f, const float* x, size_t ldx, int32_t m, int32_t k, int32_t r0,
                            int32_t r1, void* scratch);
 
+// Who computes the Linear layers: jepa-rt's own kernels (default), or an
+// optional library backend compiled in with JEPA_WITH_EIGEN / JEPA_WITH_XNNPACK
+// (kernels/backends/). Eigen is stateless: its GEMMs are registry lines
+// tagged `eigen`, in a table only when the table's backend is eigen.
+// XNNPACK packs weights into operators at load: it plugs in as an
+// ExternalLinear (XnnpackLinearCache::hook()). Dtypes/layouts a backend does
+// not cover run on jepa-rt's kernels. Chosen once, like the ISA cap: by
+// set_backend() or, at first use, the environment variable
+// JEPA_BACKEND=jepa|eigen|xnnpack.
+enum class Backend : uint8_t {
+  jepa = 0,
+  eigen = 1,
+  xnnpack = 2,
+};
+
+inline const char* backend_name(Backend b) {
+  switch (b) {
+    case Backend::jepa: return "jepa";
+    case Backend::eigen: return "eigen";
+    case Backend::xnnpack: return "xnnpack";
+  }
+  return "?";
+}
+
+// Parses a backend name (as backend_name prints it); false if unknown.
+inline bool parse_backend(const char* s, Backend* out) {
+  static const Backend all[] = {Backend::jepa, Backend::eigen, Backend::xnnpack};
+  for (Backend b : all)
+    if (s && std::strcmp(s, backend_name(b)) == 0) {
+      *out = b;
+      return true;
+    }
+  return false;
+}
+
+// Was this backend compiled into this build?
+inline bool backend_compiled_in(Backend b) {
+  switch (b) {
+    case Backend::jepa: return true;
+#if defined(JEPA_WITH_EIGEN)
+    case Backend::eigen: return true;
+#endif
+#if defined(JEPA_WITH_XNNPACK)
+    case Backend::xnnpack: return true;
+#endif
+    default: return false;
+  }
+}
+
+// A library that runs a whole Linear itself (its own packed weights and
+// threads). run() computes rows [0, a.m) and every column of a.w (a.n0 == 0,
+// a.n1 < 0, contiguous rows) with the GemmArgs epilogue, using scratch if it
+// needs some and it is large enough; it returns false, having written
+// nothing, when it does not handle this W (ops::linear then runs the kernels).
+struct ExternalLinear {
+  bool (*run)(const void* self, const GemmArgs& a, void* scratch, size_t scratch_bytes) = nullptr;
+  // Scratch that lets run() work in one pass (0: none needed); may be null.
+  size_t (*scratch_bytes)(const void* self, const WeightMatrix& w, int32_t m) = nullptr;
+  // One line for kernel_report (snprintf-like); may be null.
+  size_t (*describe)(const void* self, char* buf, size_t n) = nullptr;
+  const void* self = nullptr;
+};
+
 // One registry line.
 struct KernelInfo {
   const char* name;          // e.g. "q8_gemm_4x16__avx2"
@@ -36,6 +100,8 @@ struct KernelInfo {
   ActFormat act;
   int mr, nr;                // register tile
   GemmFn fn;
+  int32_t kc;                // K block walked inside the kernel (0: all of K per tile)
+  Backend backend;           // jepa: jepa-rt's own kernel; else the library behind it (no ISA)
 
   // Does this kernel read W's bytes as they are?
   bool accepts(const WeightMatrix& w) const {
@@ -52,12 +118,17 @@ struct KernelInfo {
 // Every kernel compiled into this build, in registry order.
 inline const KernelInfo* registry(size_t* count) {
   static const KernelInfo kAll[] = {
-#define JEPA_KERNEL(ns, fn, isa_, dtype_, layout_, pnr, pkr, act_, mr_, nr_)                           \
+#define JEPA_KERNEL(ns, fn, isa_, dtype_, layout_, pnr, pkr, act_, mr_, nr_, kc_)                      \
   {#fn, Isa::isa_, format::DType::dtype_, format::Layout::layout_, pnr, pkr, ActFormat::act_, mr_, nr_, \
-   &ns::fn},
+   &ns::fn, kc_, Backend::jepa},
+#define JEPA_BACKEND_KERNEL(backend_, ns, fn, dtype_, layout_, pnr, pkr, act_, mr_, nr_)                   \
+  {#fn, Isa::scalar, format::DType::dtype_, format::Layout::layout_, pnr, pkr, ActFormat::act_, mr_, nr_, \
+   &ns::fn, 0, Backend::backend_},
 #include "registry.inc"
+#undef JEPA_BACKEND_KERNEL
 #undef JEPA_KERNEL
-      {nullptr, Isa::scalar, format::DType::f32, format::Layout::row_major, 0, 0, ActFormat::f32, 0, 0, nullptr}};
+      {nullptr, Isa::scalar, format::DType::f32, format::Layout::row_major, 0, 0, ActFormat::f32, 0, 0, nullptr, 0,
+       Backend::jepa}};
   *count = sizeof(kAll) / sizeof(kAll[0]) - 1;  // the sentinel keeps the array non-empty
   return kAll;
 }
@@ -84,6 +155,8 @@ struct KernelTable {
   PrepareFn prepare = &ref::prepare_rows__ref;
   CpuFeatures cpu;
   int cap = 255;  // Isa value or 255 (none)
+  Backend backend = Backend::jepa;  // requested; its registry lines come first in kernels[]
+  ExternalLinear external;          // xnnpack: set by set_backend() or by hand; run == null: none
 
   // The best kernel that reads W as it is, or null (use the reference).
   const KernelInfo* find(const WeightMatrix& w) const {
@@ -103,16 +176,25 @@ inline bool kernel_usable(const KernelInfo& k, const CpuFeatures& f, int cap) {
   return (int)k.isa <= cap;
 }
 
-inline KernelTable choose_kernels(const CpuFeatures& f = cpu_features(), int cap = isa_cap_value()) {
+// backend: its registry lines (if any) go first, then jepa-rt's kernels as
+// the fallback for what it does not cover. An ExternalLinear (xnnpack) is
+// not chosen here: set KernelTable::external (or use set_backend()).
+inline KernelTable choose_kernels(const CpuFeatures& f = cpu_features(), int cap = isa_cap_value(),
+                                  Backend backend = Backend::jepa) {
   KernelTable t;
   t.cpu = f;
   t.cap = cap;
+  t.backend = backend;
   size_t n = 0;
   const KernelInfo* all = registry(&n);
+  if (backend != Backend::jepa)
+    for (size_t i = 0; i < n; ++i)
+      if (all[i].backend == backend && t.count < kMaxTableKernels) t.kernels[t.count++] = &all[i];
   // Highest ISA level first; registry order within a level (stable).
   for (int level = 255; level >= 0; --level)
     for (size_t i = 0; i < n; ++i)
-      if ((int)all[i].isa == level && kernel_usable(all[i], f, cap) && t.count < kMaxTableKernels)
+      if (all[i].backend == Backend::jepa && (int)all[i].isa == level && kernel_usable(all[i], f, cap) &&
+          t.count < kMaxTableKernels)
         t.kernels[t.count++] = &all[i];
   KernelInfo avx2_probe{};
   avx2_probe.isa = Isa::avx2;
@@ -123,24 +205,60 @@ inline KernelTable choose_kernels(const CpuFeatures& f = cpu_features(), int cap
 }
 
 namespace detail {
+// The default table's backend: set_backend() or JEPA_BACKEND (read once; an
+// unknown value means jepa, and kernel_report shows what is in force).
+inline Backend& backend_slot() {
+  static Backend b = [] {
+    Backend v = Backend::jepa;
+#if !defined(JEPA_NO_GETENV)
+    const char* e = std::getenv("JEPA_BACKEND");
+    if (e && !parse_backend(e, &v)) v = Backend::jepa;
+#endif
+    return v;
+  }();
+  return b;
+}
+inline ExternalLinear& external_slot() {
+  static ExternalLinear e;
+  return e;
+}
+inline KernelTable build_default_table() {
+  KernelTable t = choose_kernels(cpu_features(), isa_cap_value(), backend_slot());
+  if (t.backend == Backend::xnnpack) t.external = external_slot();
+  return t;
+}
 inline KernelTable& default_table_storage() {
-  static KernelTable t = choose_kernels();
+  static KernelTable t = build_default_table();
   return t;
 }
 }  // namespace detail
 
-// Chosen once, on first use, for this CPU and the cap at that time.
+// Chosen once, on first use, for this CPU, the cap and the backend at that time.
 inline const KernelTable& default_table() { return detail::default_table_storage(); }
+
+// The backend the default table was asked for (JEPA_BACKEND or set_backend()).
+inline Backend default_backend() { return detail::backend_slot(); }
 
 // Caps the ISA for tables chosen afterwards and rebuilds the default table.
 // For tests and tools at start-up (not while another thread runs inference).
 inline void set_isa_cap(Isa cap) {
   store_isa_cap((int)cap);
-  detail::default_table_storage() = choose_kernels();
+  detail::default_table_storage() = detail::build_default_table();
 }
 inline void clear_isa_cap() {
   store_isa_cap(255);
-  detail::default_table_storage() = choose_kernels();
+  detail::default_table_storage() = detail::build_default_table();
+}
+
+// Selects the backend of the default table (every ops::linear that names no
+// table) and rebuilds it. xnnpack needs its ExternalLinear (the cache's
+// hook(), which must outlive its use); without one, xnnpack tables run
+// jepa-rt's kernels. A backend not compiled in also leaves jepa-rt's kernels
+// (kernel_report says so). For start-up, not while inference runs.
+inline void set_backend(Backend b, const ExternalLinear* external = nullptr) {
+  detail::backend_slot() = b;
+  detail::external_slot() = external ? *external : ExternalLinear();
+  detail::default_table_storage() = detail::build_default_table();
 }
 
 // Runs one kernel (or the reference, k == null) on a whole problem, single
@@ -188,7 +306,8 @@ inline size_t describe_choice(const KernelTable& t, const WeightMatrix& w, char*
   if (w.layout == format::Layout::panel) o.put("(nr=%u,kr=%u)", w.params[0], w.params[1]);
   const KernelInfo* k = t.find(w);
   if (k) {
-    o.put(" -> %s [%s, tile %dx%d, activations %s]", k->name, isa_name(k->isa), k->mr, k->nr,
+    o.put(" -> %s [%s, tile %dx%d, activations %s]", k->name,
+          k->backend != Backend::jepa ? backend_name(k->backend) : isa_name(k->isa), k->mr, k->nr,
           k->act == ActFormat::f32 ? "f32" : k->act == ActFormat::bf16 ? "bf16" : "int8 per row");
     return o.len;
   }
@@ -196,7 +315,7 @@ inline size_t describe_choice(const KernelTable& t, const WeightMatrix& w, char*
   const KernelInfo* all = registry(&all_n);
   const KernelInfo* blocked = nullptr;
   for (size_t i = 0; i < all_n; ++i)
-    if (all[i].accepts(w)) { blocked = &all[i]; break; }
+    if (all[i].backend == Backend::jepa && all[i].accepts(w)) { blocked = &all[i]; break; }
   if (blocked)
     o.put(" -> gemm__ref [scalar reference: %s needs %s, %s]", blocked->name, isa_name(blocked->isa),
           t.cpu.has(isa_requires(blocked->isa)) ? "excluded by the ISA cap" : "not supported by this CPU");
@@ -254,6 +373,20 @@ inline size_t kernel_report(const KernelTable& t, char* buf, size_t n) {
     o.put("\ncap: none (JEPA_MAX_ISA unset or unknown)\n");
   else
     o.put("\ncap: %s\n", isa_name((Isa)t.cap));
+  o.put("backend: %s", backend_name(t.backend));
+  if (!backend_compiled_in(t.backend)) {
+    o.put(" (not compiled in: build with JEPA_WITH_%s; jepa-rt kernels run)",
+          t.backend == Backend::eigen ? "EIGEN" : "XNNPACK");
+  } else if (t.external.run) {
+    char line[256] = "";
+    if (t.external.describe) t.external.describe(t.external.self, line, sizeof line);
+    o.put(" (%s; other matrices: the kernels below)", line);
+  } else if (t.backend == Backend::xnnpack) {
+    o.put(" (no XnnpackLinearCache installed: jepa-rt kernels run)");
+  } else if (t.backend == Backend::eigen) {
+    o.put(" (Eigen GEMMs where a line below names *__eigen; other dtypes/layouts: jepa-rt kernels)");
+  }
+  o.put("\n");
   static const format::DType dts[] = {format::DType::f32, format::DType::f16, format::DType::bf16,
                                       format::DType::q8, format::DType::q4};
   for (format::DType dt : dts)

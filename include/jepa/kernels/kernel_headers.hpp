@@ -8,6 +8,10 @@
 #include "../config.hpp"
 #include "ref/gemm-ref.hpp"
 
+#if defined(JEPA_WITH_EIGEN)
+#include "backends/eigen.hpp"  // registry lines tagged eigen (Backend::eigen tables only)
+#endif
+
 #if JEPA_ARCH_X86_64 && !defined(JEPA_NO_SIMD)
 #include "x86/f32-gemm-6x16-avx2.hpp"
 #include "x86/f32-gemm-3x4-avx2-dot.hpp"

@@ -201,7 +201,7 @@ inline Status ijepa_encoder_forward(const IjepaEncoderWeights& w, const IjepaEnc
     vit_block_forward(par, w.blocks[l], c.block_dims(), eps, s.x, B, L, nullptr, 0, s.block);
     obs("block", l, s.x, B * L, D);
   }
-  ops::layernorm(s.x, out, B * L, D, w.norm_w, w.norm_b, eps);
+  ops::layernorm(par, s.x, out, B * L, D, w.norm_w, w.norm_b, eps);
   return Status::ok();
 }
 

@@ -97,26 +97,47 @@ struct VitBlockScratch {
   float* qkv = nullptr;       // [rows][3D]
   float* attn_out = nullptr;  // [rows][D]
   float* hidden = nullptr;    // [rows][M]
-  float* scores = nullptr;    // attention score rows: [batch*heads][keys]
+  float* scores = nullptr;    // ops::attention scratch (none unless head_dim > 256)
 };
 
-// rows = batch * tokens; `keys` = keys per sequence the attention sees.
+// rows = batch * tokens (the query rows). `keys` (keys per sequence the
+// attention sees) no longer sizes anything: the fused attention keeps its
+// score tiles on the stack, so its scratch is 0 for every head_dim <= 256.
 inline VitBlockScratch plan_vit_block_scratch(Arena& arena, int64_t batch, int64_t tokens, int64_t keys,
                                               const VitBlockDims& d) {
+  (void)keys;
   const int64_t rows = batch * tokens;
   VitBlockScratch s;
   s.normed = arena.alloc<float>((size_t)(rows * d.dim));
   s.qkv = arena.alloc<float>((size_t)(rows * 3 * d.dim));
   s.attn_out = arena.alloc<float>((size_t)(rows * d.dim));
   s.hidden = arena.alloc<float>((size_t)(rows * d.mlp_hidden));
-  s.scores = arena.alloc<float>((size_t)(batch * d.heads * keys));
+  s.scores = arena.alloc<float>(ops::attention_scratch_floats(batch, d.heads, d.head_dim(), tokens));
   return s;
 }
+
+namespace detail {
+
+// Rows per task when the forwards split row-wise work (RoPE, LayerNorm loops)
+// over the ParallelFor: fixed, so results never depend on the thread count.
+constexpr int64_t kRowsPerTask = 16;
+
+// f(r0, r1) for consecutive row ranges covering [0, rows).
+template <class F>
+void for_row_chunks(const ParallelFor& par, int64_t rows, F&& f) {
+  auto task = [&](size_t t) {
+    const int64_t r0 = (int64_t)t * kRowsPerTask, r1 = r0 + kRowsPerTask < rows ? r0 + kRowsPerTask : rows;
+    f(r0, r1);
+  };
+  par.for_each((size_t)((rows + kRowsPerTask - 1) / kRowsPerTask), task);
+}
+
+}  // namespace detail
 
 // First half: qkv[rows][3D] = qkv(LN1(x)).
 inline void vit_qkv(const ParallelFor& par, const VitBlockWeights& w, const VitBlockDims& d, float eps,
                     const float* x, int64_t rows, const VitBlockScratch& s) {
-  ops::layernorm(x, s.normed, rows, d.dim, w.norm1_w, w.norm1_b, eps);
+  ops::layernorm(par, x, s.normed, rows, d.dim, w.norm1_w, w.norm1_b, eps);
   ops::linear(par, w.qkv, w.qkv_b, s.normed, (int32_t)rows, s.qkv);
 }
 
@@ -126,7 +147,7 @@ inline void vit_attn_out_mlp(const ParallelFor& par, const VitBlockWeights& w, c
                              float* x, int64_t rows, const VitBlockScratch& s) {
   const int32_t m = (int32_t)rows;
   ops::linear(par, w.proj, w.proj_b, s.attn_out, m, x, kernels::Epilogue::none, x);
-  ops::layernorm(x, s.normed, rows, d.dim, w.norm2_w, w.norm2_b, eps);
+  ops::layernorm(par, x, s.normed, rows, d.dim, w.norm2_w, w.norm2_b, eps);
   ops::linear(par, w.fc1, w.fc1_b, s.normed, m, s.hidden, kernels::Epilogue::gelu);
   ops::linear(par, w.fc2, w.fc2_b, s.hidden, m, x, kernels::Epilogue::none, x);
 }
@@ -141,7 +162,9 @@ inline void vit_block_forward(const ParallelFor& par, const VitBlockWeights& w, 
   const int64_t rows = batch * tokens, D = d.dim, hd = d.head_dim();
   vit_qkv(par, w, d, eps, x, rows, s);
   if (rope != nullptr)
-    for (int64_t r = 0; r < rows; ++r) ops::rope_apply_qk(s.qkv + r * 3 * D, d.heads, hd, rope + r * rope_stride, 3);
+    detail::for_row_chunks(par, rows, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) ops::rope_apply_qk(s.qkv + r * 3 * D, d.heads, hd, rope + r * rope_stride, 3);
+    });
   ops::AttentionArgs a;
   a.batch = batch;
   a.heads = d.heads;

@@ -321,9 +321,12 @@ inline void ac_attention_layer(const AcPredictorConfig& c, const ParallelFor& pa
   const int64_t P = c.pred_embed_dim, tps = c.tokens_per_step(), nc = c.cond_tokens(), hd = c.head_dim();
   const int64_t rows = n * tps, rs = ops::rope_token_floats(hd);
   float* qkv = s.block.qkv;
-  for (int64_t b = 0; b < batch; ++b)
-    for (int64_t r = 0; r < rows; ++r)
-      ops::rope_apply_qk(qkv + (b * rows + r) * 3 * P, c.num_heads, hd, s.rope + r * rs, (r % tps) < nc ? 1 : 3);
+  detail::for_row_chunks(par, batch * rows, [&](int64_t r0, int64_t r1) {
+    for (int64_t br = r0; br < r1; ++br) {
+      const int64_t r = br % rows;  // row within its sequence: the tables are per row
+      ops::rope_apply_qk(qkv + br * 3 * P, c.num_heads, hd, s.rope + r * rs, (r % tps) < nc ? 1 : 3);
+    }
+  });
   const int64_t own0 = (first_step - cache.first_step) * tps;  // own cached rows before the new ones
   ops::AttentionArgs a;
   a.batch = batch;
@@ -434,8 +437,12 @@ inline Status ac_predictor_forward_steps(const AcPredictorWeights& w, const AcPr
   }
   if (opt.append_to_cache) cache.steps_cached = first_step + n;
   // Drop the conditioning tokens, predictor_norm, predictor_proj.
-  for (int64_t r = 0; r < B * n; ++r)
-    ops::layernorm(s.x + (r * tps + nc) * P, s.tmp + r * hw * P, hw, P, w.norm_w, w.norm_b, eps);
+  detail::for_row_chunks(par, B * n * hw, [&](int64_t r0, int64_t r1) {
+    for (int64_t rr = r0; rr < r1; ++rr) {
+      const int64_t step = rr / hw, patch = rr % hw;  // output row rr: patch of (sequence, step)
+      ops::layernorm_row(s.x + (step * tps + nc + patch) * P, s.tmp + rr * P, P, w.norm_w, w.norm_b, eps);
+    }
+  });
   ops::linear(par, w.proj, w.proj_b, s.tmp, (int32_t)(B * n * hw), out);
   return Status::ok();
 }

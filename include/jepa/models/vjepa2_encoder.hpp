@@ -255,7 +255,7 @@ inline Status vjepa2_encoder_forward(const Vjepa2EncoderWeights& w, const Vjepa2
     vit_block_forward(par, w.blocks[l], c.block_dims(), eps, s.x, B, L, s.rope, rs, s.block);
     obs("block", l, s.x, B * L, D);
   }
-  ops::layernorm(s.x, out, B * L, D, w.norm_w, w.norm_b, eps);
+  ops::layernorm(par, s.x, out, B * L, D, w.norm_w, w.norm_b, eps);
   return Status::ok();
 }
 

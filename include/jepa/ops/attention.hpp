@@ -1,148 +1,134 @@
-// jepa/ops/attention.hpp: reference multi-head scaled dot-product attention,
-// softmax(q k^T * scale [masked]) v, as F.scaled_dot_product_attention with a
-// boolean mask (True = may attend). q, k, v are read in place with row
-// strides (a qkv buffer [3][heads][head_dim] per row, a KV cache); keys come
-// in up to 3 segments (e.g. a prefix shared by the whole batch, a cache, the
-// new tokens). Masks: none, block-causal over steps (V-JEPA 2-AC; masked
-// scores are never computed), or an explicit byte mask. batch*heads tasks of
-// fixed arithmetic: results do not depend on the thread count. Score rows
-// live in caller scratch; a fused/tiled kernel replaces this behind the same
-// arguments later.
+// jepa/ops/attention.hpp: fused, tiled multi-head attention, the op every model
+// runs. Same arguments and meaning as the scalar reference (attention-ref.hpp:
+// segments, shared prefix, block-causal steps, explicit mask), but no score
+// row is ever stored: each task takes kAttnRows query rows of one head and
+// streams the keys in blocks of kAttnKeys through an online softmax (running
+// max and sum, accumulator rescaled), in a tile kernel chosen by
+// kernels/attention-dispatch.hpp (AVX2, NEON or portable C++). Tasks are
+// batch x heads x query blocks, a split fixed by the shape: each output row is
+// made by one task with the same arithmetic, so results are bit-identical
+// for any thread count. Per-task state lives on the stack (about 10 KiB) for
+// head_dim <= kAttentionStackHeadDim; larger heads take caller scratch.
 #ifndef JEPA_OPS_ATTENTION_HPP
 #define JEPA_OPS_ATTENTION_HPP
 
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 
-#include "../config.hpp"
+#include "../kernels/attention-dispatch.hpp"
 #include "../runtime/parallel.hpp"
-#include "softmax.hpp"
+#include "attention-ref.hpp"
 
 namespace jepa {
 namespace ops {
 
-constexpr int kMaxKvSegments = 3;
+// Head dims up to this keep their accumulator on the task's stack (every
+// model here: 24..88).
+constexpr int64_t kAttentionStackHeadDim = 256;
 
-struct KvSegment {
-  // Head h of row j for batch element b: k + b*batch_stride + j*ld + h*head_dim.
-  const float* k = nullptr;
-  const float* v = nullptr;
-  size_t ld = 0;            // row stride (elements) of k and v
-  size_t batch_stride = 0;  // 0: the segment is shared by every batch element
-  int64_t rows = 0;
-  int64_t first_step = 0;   // block-causal only: step of row 0
-};
-
-// Block-causal (step_tokens > 0): query i sits at step q_first_step +
-// i / step_tokens, row j of a segment at seg.first_step + j / step_tokens; a
-// query attends to keys of steps <= its own (within a step bidirectionally).
-// Keys being in step order, each query sees a prefix of every segment.
-struct AttentionArgs {
-  int64_t batch = 1;
-  int64_t heads = 1;
-  int64_t head_dim = 0;
-  int64_t nq = 0;                // query rows per batch element
-  const float* q = nullptr;      // head h of query i, batch b: q + b*q_batch_stride + i*ldq + h*head_dim
-  size_t ldq = 0;
-  size_t q_batch_stride = 0;
-  KvSegment kv[kMaxKvSegments];
-  int n_kv = 1;                  // segments used, in key order
-  float* out = nullptr;          // [b][i][h*head_dim], same addressing with ldo / out_batch_stride
-  size_t ldo = 0;
-  size_t out_batch_stride = 0;
-  float scale = 1.0f;            // 1/sqrt(head_dim) in every model here
-  int64_t step_tokens = 0;       // > 0: block-causal mask over steps of this many tokens
-  int64_t q_first_step = 0;      // step of query row 0 (block-causal)
-  const uint8_t* mask = nullptr; // or: explicit [nq][total keys] mask, 1 = may attend; batch/head-shared
-};
-
-inline int64_t attention_total_keys(const AttentionArgs& a) {
-  int64_t n = 0;
-  for (int s = 0; s < a.n_kv; ++s) n += a.kv[s].rows;
-  return n;
+// Caller scratch attention() needs (0 for head_dim <= kAttentionStackHeadDim):
+// one accumulator tile per task, independent of the key count.
+inline size_t attention_scratch_floats(int64_t batch, int64_t heads, int64_t head_dim, int64_t nq) {
+  if (head_dim <= kAttentionStackHeadDim) return 0;
+  const int64_t blocks = (nq + kernels::kAttnRows - 1) / kernels::kAttnRows;
+  return (size_t)(batch * heads * blocks * kernels::kAttnRows * head_dim);
 }
 
-// Scratch the caller provides: one score row per (batch, head) task.
 inline size_t attention_scratch_floats(const AttentionArgs& a) {
-  return (size_t)(a.batch * a.heads * attention_total_keys(a));
+  return attention_scratch_floats(a.batch, a.heads, a.head_dim, a.nq);
 }
 
 namespace detail {
 
-// Keys of segment seg visible to a query at step qs (a prefix of the segment).
-inline int64_t visible_rows(const AttentionArgs& a, const KvSegment& seg, int64_t qs) {
-  if (a.step_tokens <= 0) return seg.rows;
-  const int64_t steps = qs - seg.first_step + 1;
-  if (steps <= 0) return 0;
-  const int64_t n = steps * a.step_tokens;
-  return n < seg.rows ? n : seg.rows;
-}
-
-inline float dot(const float* a, const float* b, int64_t n) {
-  float acc = 0.0f;
-  for (int64_t i = 0; i < n; ++i) acc += a[i] * b[i];
-  return acc;
-}
-
-// One (batch, head) task: every query row of that head.
-inline void attention_task(const AttentionArgs& a, int64_t b, int64_t h, float* scores) {
-  const int64_t hd = a.head_dim, nk_total = attention_total_keys(a);
-  const float neg_inf = -std::numeric_limits<float>::infinity();
-  for (int64_t i = 0; i < a.nq; ++i) {
-    const float* q = a.q + (size_t)b * a.q_batch_stride + (size_t)i * a.ldq + (size_t)(h * hd);
-    const int64_t qs = a.step_tokens > 0 ? a.q_first_step + i / a.step_tokens : 0;
-    const uint8_t* mrow = a.mask ? a.mask + (size_t)i * (size_t)nk_total : nullptr;
-    // Scores of the visible keys, segment after segment.
-    int64_t n = 0, col = 0;
-    for (int s = 0; s < a.n_kv; ++s) {
-      const KvSegment& seg = a.kv[s];
-      const int64_t vis = visible_rows(a, seg, qs);
-      const float* kb = seg.k + (size_t)b * seg.batch_stride + (size_t)(h * hd);
-      for (int64_t j = 0; j < vis; ++j) {
-        const bool allowed = mrow == nullptr || mrow[col + j] != 0;
-        scores[n++] = allowed ? dot(q, kb + (size_t)j * seg.ld, hd) * a.scale : neg_inf;
-      }
-      col += seg.rows;
+// Query block qb of head h, batch element b: every key block of every segment
+// up to the block's last visible key, then out = acc / sum.
+inline void attention_fused_task(const AttentionArgs& a, kernels::AttnTileFn fn, int64_t b, int64_t h, int64_t qb,
+                                 float* acc) {
+  using kernels::kAttnKeys;
+  using kernels::kAttnRows;
+  const int64_t hd = a.head_dim, nk_total = attention_total_keys(a), i0 = qb * kAttnRows;
+  const int32_t rows = (int32_t)(a.nq - i0 < kAttnRows ? a.nq - i0 : kAttnRows);
+  float mx[kAttnRows], sum[kAttnRows];
+  alignas(64) float scores[kAttnRows * kAttnKeys];
+  int32_t visible[kAttnRows];
+  int64_t seg_visible[kAttnRows];
+  for (int32_t r = 0; r < kAttnRows; ++r) {
+    mx[r] = -std::numeric_limits<float>::infinity();
+    sum[r] = 0.0f;
+  }
+  for (int64_t e = 0; e < kAttnRows * hd; ++e) acc[e] = 0.0f;
+  kernels::AttnTileArgs t;
+  t.rows = rows;
+  t.head_dim = (int32_t)hd;
+  t.scale = a.scale;
+  t.q = a.q + (size_t)b * a.q_batch_stride + (size_t)i0 * a.ldq + (size_t)(h * hd);
+  t.ldq = a.ldq;
+  t.visible = visible;
+  t.ldmask = (size_t)nk_total;
+  t.max = mx;
+  t.sum = sum;
+  t.acc = acc;
+  t.ldacc = (size_t)hd;
+  t.scores = scores;
+  int64_t col = 0;  // first key column of the segment in the explicit mask
+  for (int s = 0; s < a.n_kv; ++s) {
+    const KvSegment& seg = a.kv[s];
+    int64_t last = 0;  // keys of the segment the block's rows see, at most
+    for (int32_t r = 0; r < rows; ++r) {
+      const int64_t qs = a.step_tokens > 0 ? a.q_first_step + (i0 + r) / a.step_tokens : 0;
+      seg_visible[r] = visible_rows(a, seg, qs);
+      last = seg_visible[r] > last ? seg_visible[r] : last;
     }
-    softmax_inplace(scores, n);
-    float* o = a.out + (size_t)b * a.out_batch_stride + (size_t)i * a.ldo + (size_t)(h * hd);
-    for (int64_t d = 0; d < hd; ++d) o[d] = 0.0f;
-    n = 0;
-    for (int s = 0; s < a.n_kv; ++s) {
-      const KvSegment& seg = a.kv[s];
-      const int64_t vis = visible_rows(a, seg, qs);
-      const float* vb = seg.v + (size_t)b * seg.batch_stride + (size_t)(h * hd);
-      for (int64_t j = 0; j < vis; ++j) {
-        const float p = scores[n++];
-        if (p == 0.0f) continue;
-        const float* v = vb + (size_t)j * seg.ld;
-        for (int64_t d = 0; d < hd; ++d) o[d] += p * v[d];
+    const float* kb = seg.k + (size_t)b * seg.batch_stride + (size_t)(h * hd);
+    const float* vb = seg.v + (size_t)b * seg.batch_stride + (size_t)(h * hd);
+    for (int64_t j0 = 0; j0 < last; j0 += kAttnKeys) {
+      const int64_t nk = last - j0 < kAttnKeys ? last - j0 : kAttnKeys;
+      for (int32_t r = 0; r < rows; ++r) {
+        const int64_t v = seg_visible[r] - j0;
+        visible[r] = (int32_t)(v < 0 ? 0 : v > nk ? nk : v);
       }
+      t.keys = (int32_t)nk;
+      t.k = kb + (size_t)j0 * seg.ld;
+      t.v = vb + (size_t)j0 * seg.ld;
+      t.ldkv = seg.ld;
+      t.mask = a.mask ? a.mask + (size_t)i0 * (size_t)nk_total + (size_t)(col + j0) : nullptr;
+      fn(t);
     }
+    col += seg.rows;
+  }
+  for (int32_t r = 0; r < rows; ++r) {
+    float* o = a.out + (size_t)b * a.out_batch_stride + (size_t)(i0 + r) * a.ldo + (size_t)(h * hd);
+    const float inv = sum[r] > 0.0f ? 1.0f / sum[r] : 0.0f;  // nothing visible: zeros, as the reference
+    for (int64_t d = 0; d < hd; ++d) o[d] = acc[r * hd + d] * inv;
   }
 }
 
 }  // namespace detail
 
-// out may not alias q, k or v. scratch: attention_scratch_floats(a) floats.
-inline void attention(const ParallelFor& par, const AttentionArgs& a, float* scratch) {
+// The fused op with a given tile kernel (tests and benchmarks pin one).
+// out may not alias q, k or v. scratch: attention_scratch_floats(a) floats
+// (may be null when that is 0).
+inline void attention_with(const ParallelFor& par, const AttentionArgs& a, float* scratch, kernels::AttnTileFn fn) {
   JEPA_ASSERT(a.n_kv >= 1 && a.n_kv <= kMaxKvSegments);
-  const int64_t nk_total = attention_total_keys(a);
+  const int64_t hd = a.head_dim;
+  const int64_t qblocks = (a.nq + kernels::kAttnRows - 1) / kernels::kAttnRows;
   auto task = [&](size_t t) {
-    const int64_t b = (int64_t)t / a.heads, h = (int64_t)t % a.heads;
-    detail::attention_task(a, b, h, scratch + t * (size_t)nk_total);
+    const int64_t qb = (int64_t)t % qblocks, bh = (int64_t)t / qblocks;
+    const int64_t b = bh / a.heads, h = bh % a.heads;
+    if (hd <= kAttentionStackHeadDim) {
+      alignas(64) float acc[kernels::kAttnRows * kAttentionStackHeadDim];
+      detail::attention_fused_task(a, fn, b, h, qb, acc);
+    } else {
+      detail::attention_fused_task(a, fn, b, h, qb, scratch + t * (size_t)(kernels::kAttnRows * hd));
+    }
   };
-  par.for_each((size_t)(a.batch * a.heads), task);
+  par.for_each((size_t)(a.batch * a.heads * qblocks), task);
 }
 
-// The V-JEPA 2-AC mask (modules.py build_action_block_causal_attention_mask):
-// [steps*tokens_per_step]^2 bytes, 1 where the key's step <= the query's step.
-inline void build_block_causal_mask(int64_t steps, int64_t tokens_per_step, uint8_t* out) {
-  const int64_t n = steps * tokens_per_step;
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < n; ++j) out[i * n + j] = (j / tokens_per_step) <= (i / tokens_per_step) ? 1 : 0;
+// What the models call: the tile kernel dispatch picks for this CPU and cap.
+inline void attention(const ParallelFor& par, const AttentionArgs& a, float* scratch) {
+  attention_with(par, a, scratch, kernels::choose_attention_kernel().fn);
 }
 
 }  // namespace ops

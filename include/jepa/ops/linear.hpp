@@ -11,6 +11,8 @@
 // rows once into scratch: from LinearContext::scratch when given (size it with
 // linear_scratch_bytes), else from a 64 KiB stack buffer, a chunk of rows at a
 // time (correct, a little slower for large M).
+// A table with an ExternalLinear (the xnnpack backend) hands the whole layer
+// to that library first; matrices it does not hold run on the kernels.
 #ifndef JEPA_OPS_LINEAR_HPP
 #define JEPA_OPS_LINEAR_HPP
 
@@ -33,7 +35,10 @@ inline size_t linear_scratch_bytes(const kernels::WeightMatrix& w, int32_t m,
                                    const kernels::KernelTable* table = nullptr) {
   const kernels::KernelTable& t = table ? *table : kernels::default_table();
   const kernels::KernelInfo* k = t.find(w);
-  return k ? k->scratch_bytes(m, w.k) : 0;
+  const size_t kernel_bytes = k ? k->scratch_bytes(m, w.k) : 0;
+  const size_t external_bytes =
+      t.external.run && t.external.scratch_bytes ? t.external.scratch_bytes(t.external.self, w, m) : 0;
+  return kernel_bytes > external_bytes ? kernel_bytes : external_bytes;
 }
 
 namespace detail {
@@ -82,14 +87,17 @@ inline void run_prepare(void* arg, size_t i) {
   j.prepare(j.kernel->act, j.base.x, j.base.ldx, j.base.m, j.base.w->k, r0, r1, j.scratch);
 }
 
-// Tile sizes: a row chunk of activations that fits in ~256 KiB of L2 (a
-// multiple of the kernel's MR), and 128-column chunks (a multiple of every
-// kernel's NR), narrowed for small problems so two threads have work.
+// Tile sizes: a row chunk of activations whose K slice (all of K, or the
+// kernel's K block) fits in ~256 KiB of L2 (a multiple of the kernel's MR),
+// and 128-column chunks (a multiple of every kernel's NR), narrowed for small
+// problems so two threads have work.
 inline void choose_tiles(LinearJob& j) {
   const int32_t mr = j.kernel && j.kernel->mr > 0 ? j.kernel->mr : 4;
   const size_t xbytes = (j.kernel && j.kernel->act != kernels::ActFormat::f32)
                             ? (j.kernel->act == kernels::ActFormat::bf16 ? 2 : 1) : 4;
-  const size_t row_bytes = (size_t)(j.base.w->k > 0 ? j.base.w->k : 1) * xbytes;
+  int32_t k_slice = j.base.w->k > 0 ? j.base.w->k : 1;
+  if (j.kernel && j.kernel->kc > 0 && j.kernel->kc < k_slice) k_slice = j.kernel->kc;
+  const size_t row_bytes = (size_t)k_slice * xbytes;
   int32_t mc = (int32_t)((256 * 1024) / row_bytes);
   mc = mc / mr * mr;
   if (mc < mr) mc = mr;
@@ -128,6 +136,20 @@ inline void linear(const LinearContext& ctx, const kernels::WeightMatrix& w, con
                    const float* residual = nullptr) {
   if (m <= 0 || w.n <= 0) return;
   const kernels::KernelTable& t = ctx.table ? *ctx.table : kernels::default_table();
+  if (t.external.run) {  // a library backend that owns this W (xnnpack), else the kernels below
+    kernels::GemmArgs e;
+    e.m = m;
+    e.x = x;
+    e.ldx = (size_t)w.k;
+    e.w = &w;
+    e.bias = bias;
+    e.residual = residual;
+    e.ldr = (size_t)w.n;
+    e.y = y;
+    e.ldy = (size_t)w.n;
+    e.epilogue = epi;
+    if (t.external.run(t.external.self, e, ctx.scratch, ctx.scratch_bytes)) return;
+  }
   detail::LinearJob j;
   j.kernel = t.find(w);
   j.prepare = t.prepare;

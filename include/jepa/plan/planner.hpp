@@ -165,7 +165,8 @@ inline Status evaluate_chunk_cached(AcPlanner& p, const float* actions, int64_t 
     for (int64_t s = 0; s < m; ++s)
       std::memcpy(p.step_actions + s * kActionDim, actions + ((s0 + s) * H + h) * kActionDim,
                   kActionDim * sizeof(float));
-    JEPA_RETURN_IF_ERROR(ac_rollout_step(r, p.par, *p.scratch, p.step_actions));
+    // The last step's K/V would never be read: don't write them.
+    JEPA_RETURN_IF_ERROR(ac_rollout_step(r, p.par, *p.scratch, p.step_actions, nullptr, nullptr, h + 1 < H));
   }
   const int64_t frame = p.model.hw() * p.model.dim();
   for (int64_t s = 0; s < m; ++s)

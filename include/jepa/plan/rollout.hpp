@@ -166,16 +166,22 @@ inline Status ac_rollout_start_shared(AcRollout& r, const float* latents, const 
 // Commits the current frame of every sequence with actions [B][7] and
 // predicts the next one: r.frame <- LayerNorm(predictor output), r.pose <-
 // compute_new_pose. Optional copies: next_latents [B][HW][D], next_poses [B][7].
+// keep_kv = false: the step's K/V are not written to the cache (a planner's
+// last horizon step, which nothing attends to later); the cache is then one
+// step behind r.frame and only ac_rollout_start may follow.
 inline Status ac_rollout_step(AcRollout& r, const ParallelFor& par, Arena& scratch, const float* actions,
-                              float* next_latents = nullptr, double* next_poses = nullptr) {
+                              float* next_latents = nullptr, double* next_poses = nullptr, bool keep_kv = true) {
   if (!r.started) return Status::error(Error::invalid_argument, "ac_rollout_step before ac_rollout_start");
   if (actions == nullptr) return Status::error(Error::invalid_argument, "ac_rollout_step: actions are required");
   const int64_t B = r.opt.batch, hw = r.model.hw(), D = r.model.dim();
   for (int64_t i = 0; i < B * kPoseDim; ++i) r.state[i] = (float)r.pose[i];
+  models::AcStepOptions step_opt;
+  step_opt.append_to_cache = keep_kv;
   JEPA_RETURN_IF_ERROR(models::ac_predictor_forward_steps(*r.model.weights, *r.model.config, par, scratch, r.cache,
                                                           r.cache.steps_cached, 1, r.frame, actions, r.state,
-                                                          nullptr, r.raw));
+                                                          nullptr, r.raw, step_opt));
   latent_layernorm(r.raw, r.frame, B * hw, D);
+  if (!keep_kv) r.started = false;  // a further step would attend to a missing step: refuse it
   for (int64_t b = 0; b < B; ++b) compute_new_pose(r.pose + b * kPoseDim, actions + b * kActionDim,
                                                    r.pose + b * kPoseDim);
   if (next_latents) std::memcpy(next_latents, r.frame, (size_t)(B * hw * D) * sizeof(float));

@@ -1,0 +1,61 @@
+// jepa/kernels/attention-dispatch.hpp: which attention tile kernel
+// (kernels/attention-tile.hpp) runs: the best one compiled in that the CPU
+// supports and the ISA cap (set_isa_cap / JEPA_MAX_ISA) admits, else the
+// portable reference. The list is fixed at compile time; choosing is a few
+// loads and compares, so the op asks on every call and a cap set by a test or
+// tool takes effect at once (as for the GEMM table, never while another
+// thread runs inference).
+#ifndef JEPA_KERNELS_ATTENTION_DISPATCH_HPP
+#define JEPA_KERNELS_ATTENTION_DISPATCH_HPP
+
+#include <cstddef>
+
+#include "../config.hpp"
+#include "attention-tile.hpp"
+#include "cpu_features.hpp"
+#include "ref/f32-attention-tile-ref.hpp"
+
+#if JEPA_ARCH_X86_64 && !defined(JEPA_NO_SIMD)
+#include "x86/f32-attention-8x64-avx2.hpp"
+#endif
+#if JEPA_ARCH_AARCH64 && !defined(JEPA_NO_SIMD)
+#include "arm/f32-attention-8x64-neon.hpp"
+#endif
+
+namespace jepa {
+namespace kernels {
+
+struct AttnKernelInfo {
+  const char* name;
+  Isa isa;
+  AttnTileFn fn;
+};
+
+// Every tile kernel in this build, best first; the reference is always last.
+inline const AttnKernelInfo* attention_kernels(size_t* count) {
+  static const AttnKernelInfo kAll[] = {
+#if defined(JEPA_KERNELS_X86_AVX2)
+      {"f32_attention_8x64__avx2", Isa::avx2, &x86::f32_attention_8x64__avx2},
+#endif
+#if defined(JEPA_KERNELS_ARM_NEON) && defined(JEPA_HAVE_ATTENTION_NEON)
+      {"f32_attention_8x64__neon", Isa::neon, &arm::f32_attention_8x64__neon},
+#endif
+      {"f32_attention_tile__ref", Isa::scalar, &ref::f32_attention_tile__ref},
+  };
+  *count = sizeof(kAll) / sizeof(kAll[0]);
+  return kAll;
+}
+
+// The kernel the attention op runs now.
+inline const AttnKernelInfo& choose_attention_kernel(const CpuFeatures& f = cpu_features()) {
+  size_t n = 0;
+  const AttnKernelInfo* all = attention_kernels(&n);
+  for (size_t i = 0; i + 1 < n; ++i)
+    if (f.has(isa_requires(all[i].isa)) && isa_cap_allows(all[i].isa)) return all[i];
+  return all[n - 1];
+}
+
+}  // namespace kernels
+}  // namespace jepa
+
+#endif  // JEPA_KERNELS_ATTENTION_DISPATCH_HPP

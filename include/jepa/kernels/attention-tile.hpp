@@ -1,0 +1,54 @@
+// jepa/kernels/attention-tile.hpp: the contract between the fused attention op
+// (ops/attention.hpp) and its microkernels (scalar reference and SIMD alike).
+//
+// One call is one step of the online softmax (flash attention) for a block of
+// up to kAttnRows query rows against a block of up to kAttnKeys keys of one
+// head: scores s = q k^T * scale (masked keys = -inf), then per row
+//   m' = max(m, max_j s_j);  alpha = e^(m - m');  p_j = e^(s_j - m')
+//   sum = sum * alpha + sum_j p_j;  acc = acc * alpha + sum_j p_j v_j
+// The op divides acc by sum after the last key block. Scores exist only for
+// one tile (kernel scratch, kAttnRows x kAttnKeys floats): never N x N.
+#ifndef JEPA_KERNELS_ATTENTION_TILE_HPP
+#define JEPA_KERNELS_ATTENTION_TILE_HPP
+
+#include <cstddef>
+#include <cstdint>
+
+namespace jepa {
+namespace kernels {
+
+constexpr int32_t kAttnRows = 8;   // query rows per tile (and per task of the op)
+constexpr int32_t kAttnKeys = 64;  // keys per tile: scores of a tile stay in L1
+
+struct AttnTileArgs {
+  int32_t rows = 0;      // query rows, 1..kAttnRows
+  int32_t keys = 0;      // keys in this block, 1..kAttnKeys
+  int32_t head_dim = 0;
+  float scale = 1.0f;    // applied to q.k
+  const float* q = nullptr;  // row i at q + i*ldq (head_dim floats)
+  size_t ldq = 0;
+  const float* k = nullptr;  // key j at k + j*ldkv, value j at v + j*ldkv
+  const float* v = nullptr;
+  size_t ldkv = 0;
+  // Row i attends to keys [0, visible[i]) of the block (block-causal prefix;
+  // 0..keys), further restricted by mask (row i, key j allowed iff
+  // mask[i*ldmask + j] != 0) when mask is not null. Keys a row does not see
+  // get p = 0 exactly, whatever their k holds.
+  const int32_t* visible = nullptr;
+  const uint8_t* mask = nullptr;
+  size_t ldmask = 0;
+  float* max = nullptr;  // [kAttnRows] running row max, -inf before the first block
+  float* sum = nullptr;  // [kAttnRows] running sum of p, 0 before the first block
+  float* acc = nullptr;  // [kAttnRows][ldacc] running sum of p v (rows >= `rows` too: scratch)
+  size_t ldacc = 0;
+  float* scores = nullptr;  // [kAttnRows][kAttnKeys] kernel scratch
+};
+
+// A tile kernel (or the reference). A row whose visible keys in the block are
+// all masked is left exactly as it was.
+using AttnTileFn = void (*)(const AttnTileArgs& a);
+
+}  // namespace kernels
+}  // namespace jepa
+
+#endif  // JEPA_KERNELS_ATTENTION_TILE_HPP
