@@ -136,33 +136,25 @@ inline void linear(const LinearContext& ctx, const kernels::WeightMatrix& w, con
                    const float* residual = nullptr) {
   if (m <= 0 || w.n <= 0) return;
   const kernels::KernelTable& t = ctx.table ? *ctx.table : kernels::default_table();
-  if (t.external.run) {  // a library backend that owns this W (xnnpack), else the kernels below
-    kernels::GemmArgs e;
-    e.m = m;
-    e.x = x;
-    e.ldx = (size_t)w.k;
-    e.w = &w;
-    e.bias = bias;
-    e.residual = residual;
-    e.ldr = (size_t)w.n;
-    e.y = y;
-    e.ldy = (size_t)w.n;
-    e.epilogue = epi;
-    if (t.external.run(t.external.self, e, ctx.scratch, ctx.scratch_bytes)) return;
-  }
+  // The whole layer as one GEMM call (contiguous rows); tiles and chunks below narrow it.
+  kernels::GemmArgs whole;
+  whole.m = m;
+  whole.x = x;
+  whole.ldx = (size_t)w.k;
+  whole.w = &w;
+  whole.bias = bias;
+  whole.residual = residual;
+  whole.ldr = (size_t)w.n;
+  whole.y = y;
+  whole.ldy = (size_t)w.n;
+  whole.epilogue = epi;
+  // A library backend that owns this W (xnnpack), else the kernels below.
+  if (t.external.run && t.external.run(t.external.self, whole, ctx.scratch, ctx.scratch_bytes)) return;
   detail::LinearJob j;
   j.kernel = t.find(w);
   j.prepare = t.prepare;
+  j.base = whole;
   kernels::GemmArgs& a = j.base;
-  a.x = x;
-  a.ldx = (size_t)w.k;
-  a.w = &w;
-  a.bias = bias;
-  a.residual = residual;
-  a.ldr = (size_t)w.n;
-  a.y = y;
-  a.ldy = (size_t)w.n;
-  a.epilogue = epi;
   if (!j.kernel || j.kernel->act == kernels::ActFormat::f32) {
     detail::linear_pass(ctx.par, j, m);
     return;
