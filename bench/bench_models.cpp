@@ -21,6 +21,7 @@
 #include "jepa/format/loader.hpp"
 #include "jepa/format/writer.hpp"
 #include "jepa/kernels/quantize.hpp"
+#include "jepa/kernels/repack.hpp"
 #include "jepa/models/kinds.hpp"
 #include "jepa/runtime/thread_pool.hpp"
 
@@ -234,6 +235,7 @@ struct Live {
   std::vector<uint8_t> bytes;  // tiny_synth: the file in memory (64-aligned copy below)
   std::vector<uint8_t> aligned_storage;
   ModelFile mf;
+  kernels::RepackedWeights repack;  // layouts this CPU's kernels lack, repacked at load
   std::vector<std::vector<float>> inputs;
   std::unique_ptr<Model> model;
   std::vector<uint8_t> arena_storage;
@@ -279,6 +281,7 @@ Status open_model(Live& L, const Row& r) {
     L.file.reset(new LoadedFile(std::move(lf.value())));
     L.mf = L.file->file();
   }
+  JEPA_RETURN_IF_ERROR(L.repack.apply(&L.mf, kernels::default_table()));
   load_inputs(L, *r.preset);
   const std::string kind = L.mf.kind();
   Status st;

@@ -17,6 +17,7 @@
 #include "common/run_common.hpp"
 #include "jepa/format/loader.hpp"
 #include "jepa/kernels/dispatch.hpp"
+#include "jepa/kernels/repack.hpp"
 #include "jepa/models/kinds.hpp"
 
 namespace {
@@ -110,7 +111,8 @@ void print_file(const char* path, const jepa::LoadedFile& lf) {
   std::printf("  total tensor bytes %" PRIu64 "\n", total);
 }
 
-// Which kernel each weight matrix (a ".weight" tensor of rank >= 2) runs.
+// Which kernel each weight matrix (a ".weight" tensor of rank >= 2) runs,
+// after the load-time repack where the file's layout has no kernel here.
 void print_kernels(const jepa::ModelFile& f) {
   static char report[8192];
   const jepa::kernels::KernelTable& table = jepa::kernels::default_table();
@@ -129,9 +131,26 @@ void print_kernels(const jepa::ModelFile& f) {
     w.data = t.data;
     for (int p = 0; p < 6; ++p) w.params[p] = t.layout_params[p];
     char line[512];
+    jepa::kernels::WeightMatrix runs = w;
+    const jepa::kernels::RepackChoice rc =
+        jepa::kernels::repack_candidate(t, &runs) ? jepa::kernels::repack_choice(table, runs)
+                                                  : jepa::kernels::RepackChoice();
+    if (rc.kernel) {
+      runs.layout = rc.layout;
+      for (int p = 0; p < 6; ++p) runs.params[p] = rc.params[p];
+      jepa::kernels::describe_choice(table, runs, line, sizeof line);
+      std::printf("  %-48s [%d x %d] %s/%s in the file, repacked at load (+%" PRIu64 " bytes): %s\n", t.name,
+                  w.n, w.k, jepa::format::dtype_name(w.dtype), jepa::format::layout_name(w.layout), rc.bytes,
+                  line);
+      continue;
+    }
     jepa::kernels::describe_choice(table, w, line, sizeof line);
     std::printf("  %-48s [%d x %d] %s\n", t.name, w.n, w.k, line);
   }
+  const jepa::kernels::RepackPlan plan = jepa::kernels::plan_repack(f, table);
+  if (plan.tensors > 0)
+    std::printf("load-time repack: %zu matrices, %" PRIu64 " bytes of RAM beside the mapped file\n", plan.tensors,
+                plan.bytes);
 }
 
 long long peak_rss_bytes() {
@@ -147,8 +166,15 @@ struct MemoryOptions {
 };
 
 // --memory [--run]: the plan, and optionally the measured forward.
-int print_memory(const char* path, const jepa::LoadedFile& lf, const MemoryOptions& mo, long long rss_at_start) {
+int print_memory(const char* path, jepa::LoadedFile& lf, const MemoryOptions& mo, long long rss_at_start) {
   namespace memplan = jepa::memplan;
+  jepa::kernels::RepackedWeights repack;  // as the loaders of jepa-run and jepa-verify do
+  const jepa::Status rs = repack.apply(&lf.file(), jepa::kernels::default_table());
+  if (!rs.is_ok()) {
+    std::fprintf(stderr, "jepa-inspect: --memory: [%s] %s\n", jepa::error_name(rs.code()), rs.message());
+    return 1;
+  }
+  const long long repacked = (long long)repack.plan().bytes;
   const jepa::Result<memplan::Plan> p = memplan::plan(lf.file(), mo.request);
   if (!p) {
     std::fprintf(stderr, "jepa-inspect: --memory: [%s] %s\n", jepa::error_name(p.status().code()),
@@ -157,6 +183,9 @@ int print_memory(const char* path, const jepa::LoadedFile& lf, const MemoryOptio
   }
   std::printf("file        %s (%s)\n", path, lf.mapping().is_mapped() ? "mapped" : "read into memory");
   std::printf("%s", memplan::format_plan(p.value()).c_str());
+  if (repack.plan().tensors > 0)
+    std::printf("repack      %zu weight matrices repacked at load (their layout has no kernel here): %lld bytes (%s)\n",
+                repack.plan().tensors, repacked, memplan::human_bytes((uint64_t)repacked).c_str());
   if (!mo.run) return 0;
   jepa::run::Threads pool(mo.threads);
   jepa::run::ArenaBuffer buf(p->arena_bytes);
@@ -174,10 +203,10 @@ int print_memory(const char* path, const jepa::LoadedFile& lf, const MemoryOptio
   }
   const long long rss = peak_rss_bytes();
   const long long io = (long long)(p->input_bytes + p->output_bytes);
-  const long long weights = (long long)p->file_bytes;  // the CRC pass touched every page of it
+  const long long weights = (long long)p->file_bytes + repacked;  // the CRC pass touched every page of the file
   std::printf("run         one forward, %d thread(s): %.1f ms; arena high-water %zu bytes (%s the plan)\n",
               mo.threads, ms, arena.peak(), arena.peak() == p->arena_bytes ? "equals" : "DIFFERS FROM");
-  std::printf("rss         peak %lld bytes (%s) = file %lld + arena %zu + inputs/outputs %lld + other %lld (%s)\n",
+  std::printf("rss         peak %lld bytes (%s) = weights %lld + arena %zu + inputs/outputs %lld + other %lld (%s)\n",
               rss, memplan::human_bytes((uint64_t)rss).c_str(), weights, p->arena_bytes, io,
               rss - weights - (long long)p->arena_bytes - io,
               memplan::human_bytes((uint64_t)std::llabs(rss - weights - (long long)p->arena_bytes - io)).c_str());

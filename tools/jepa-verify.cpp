@@ -47,6 +47,7 @@ struct Converted {
   void* bytes = nullptr;  // 64-byte aligned copy of the .jepa bytes
   size_t size = 0;
   jepa::ModelFile file;
+  jepa::kernels::RepackedWeights repack;  // --layout row_major: what this CPU's kernels read
   ~Converted() { std::free(bytes); }
 };
 
@@ -79,6 +80,8 @@ struct Context {
     Result<jepa::ModelFile> f = jepa::ModelFile::open(c->bytes, c->size);
     if (!f) return f.status();
     c->file = f.value();
+    Status rs = c->repack.apply(&c->file, jepa::kernels::default_table());
+    if (!rs.is_ok()) return rs;
     const jepa::ModelFile* out = &c->file;
     converted[component] = std::move(c);
     return out;

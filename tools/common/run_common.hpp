@@ -14,6 +14,7 @@
 
 #include "cli.hpp"
 #include "jepa/format/loader.hpp"
+#include "jepa/kernels/repack.hpp"
 #include "jepa/models/kinds.hpp"
 #include "jepa/runtime/arena.hpp"
 #include "jepa/runtime/thread_pool.hpp"
@@ -48,9 +49,11 @@ inline void add_common_options(std::vector<cli::OptionSpec>* specs) {
   specs->push_back({"help", false, nullptr, "this help"});
 }
 
-// A validated model file and its kind.
+// A validated model file and its kind; weight layouts no kernel of this CPU
+// reads are repacked once at load (kernels/repack.hpp).
 struct Model {
   LoadedFile file;
+  kernels::RepackedWeights repack;
   models::ModelKind kind = models::ModelKind::unknown;
   const ModelFile& mf() const { return file.file(); }
 };
@@ -62,6 +65,7 @@ inline Result<Model> load_model(const std::string& path) {
   m.file = std::move(f.value());
   m.kind = models::model_kind_from_string(m.mf().kind());
   Status s = models::check_model_kind(m.mf());
+  if (s.is_ok()) s = m.repack.apply(&m.file.file(), kernels::default_table());
   if (!s.is_ok()) return Status::error(s.code(), "%s: %s", path.c_str(), s.message());
   return m;
 }

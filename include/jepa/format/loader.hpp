@@ -28,6 +28,7 @@ class LoadedFile {
   }
 
   const ModelFile& file() const { return file_; }
+  ModelFile& file() { return file_; }  // e.g. for kernels::RepackedWeights::apply
   const MappedFile& mapping() const { return map_; }
 
  private:

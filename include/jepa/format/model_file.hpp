@@ -58,6 +58,16 @@ struct ArrayRef {
   T operator[](size_t i) const { return data[i]; }
 };
 
+// A tensor's bytes re-laid out after loading (kernels/repack.hpp: the file's
+// layout has no kernel on this CPU). Same dtype, shape and values; the data
+// lives in a buffer the caller owns. data == nullptr: no override.
+struct TensorOverride {
+  const void* data = nullptr;
+  format::Layout layout = format::Layout::row_major;
+  uint32_t params[6] = {0, 0, 0, 0, 0, 0};
+  uint64_t bytes = 0;
+};
+
 struct HParamInfo {
   const char* key = nullptr;
   format::HParamType type = format::HParamType::i64;
@@ -94,6 +104,12 @@ class ModelFile {
   // Verify every tensor's CRC now (open() does it unless told not to).
   Status verify_tensor_crcs() const;
 
+  // From now on tensor()/find() report table[i] for tensor i where its data
+  // is set (table: tensor_count() entries, caller-owned, outliving this
+  // view; null clears). The file's own bytes and checksums are untouched.
+  void set_overrides(const TensorOverride* table) { overrides_ = table; }
+  const TensorOverride* overrides() const { return overrides_; }
+
  private:
   const format::TensorEntry* entries() const {
     return reinterpret_cast<const format::TensorEntry*>(base_ + header_->tensor_offset);
@@ -111,6 +127,7 @@ class ModelFile {
   const uint8_t* base_ = nullptr;
   size_t size_ = 0;
   const format::FileHeader* header_ = nullptr;
+  const TensorOverride* overrides_ = nullptr;
 };
 
 namespace detail {
@@ -400,6 +417,13 @@ inline TensorInfo ModelFile::tensor(size_t i) const {
   t.data = base_ + e.offset;
   t.bytes = e.bytes;
   t.layout_params = e.layout_params;
+  if (overrides_ && overrides_[i].data) {
+    const TensorOverride& o = overrides_[i];
+    t.data = o.data;
+    t.bytes = o.bytes;
+    t.layout = o.layout;
+    t.layout_params = o.params;
+  }
   return t;
 }
 
