@@ -1,9 +1,11 @@
 // bench_attention: the fused, tiled attention (ops/attention.hpp) against the
 // scalar reference (ops/attention-ref.hpp), no mask, L queries x L keys,
-// 16 heads of 64 (ViT-L / V-JEPA 2-AC predictor heads), batch 1, one thread.
-// Rows: attention/<impl>/L:<L>/H:16/hd:64 with impl = fused (the tile kernel
-// dispatch picks here), fused_portable (the plain C++ tile) and ref.
-// Counter GFLOPs = 4 L^2 D (D = 1024: q.k and p.v) per CPU second. The first
+// heads of 64, batch 1, one thread. Rows: attention/<impl>/L:<L>/H:<H>/hd:64
+// with impl = fused (the tile kernel dispatch picks here), fused_portable (the
+// plain C++ tile) and ref. Shapes are the models': L = 197 with 6 heads
+// (ViT-S/16 224) and 12 (ViT-B), L = 256 / 512 (V-JEPA 2 256x256, one and two
+// tubelet pairs) with 16 heads (ViT-L), L = 2048 (a 16-frame clip).
+// Counter GFLOPs = 4 L^2 D (D = H * 64: q.k and p.v) per CPU second. The first
 // row is the smallest (the CI smoke step runs only it).
 #include <benchmark/benchmark.h>
 
@@ -16,18 +18,18 @@
 
 namespace {
 
-constexpr int64_t kHeads = 16, kHeadDim = 64;
+constexpr int64_t kHeadDim = 64;
 
 enum class Impl { fused, fused_portable, ref };
 
-void run(benchmark::State& st, Impl impl, int64_t L) {
-  const int64_t D = kHeads * kHeadDim;
+void run(benchmark::State& st, Impl impl, int64_t L, int64_t heads) {
+  const int64_t D = heads * kHeadDim;
   std::mt19937 rng(3);
   std::normal_distribution<float> dist(0.f, 1.f);
   std::vector<float> qkv((size_t)(L * 3 * D)), out((size_t)(L * D));
   for (float& x : qkv) x = dist(rng);
   jepa::ops::AttentionArgs a;
-  a.heads = kHeads;
+  a.heads = heads;
   a.head_dim = kHeadDim;
   a.nq = L;
   a.q = qkv.data();
@@ -42,13 +44,13 @@ void run(benchmark::State& st, Impl impl, int64_t L) {
   std::vector<float> scratch(impl == Impl::ref ? jepa::ops::attention_ref_scratch_floats(a)
                                                : jepa::ops::attention_scratch_floats(a) + 1);
   const jepa::ParallelFor serial;
-  const jepa::kernels::AttnTileFn fn = impl == Impl::fused ? jepa::kernels::choose_attention_kernel().fn
-                                                           : &jepa::kernels::ref::f32_attention_tile__ref;
+  const jepa::kernels::AttnKernelInfo& kern = impl == Impl::fused ? jepa::kernels::choose_attention_kernel()
+                                                                   : jepa::kernels::reference_attention_kernel();
   for (auto _ : st) {
     if (impl == Impl::ref)
       jepa::ops::attention_ref(serial, a, scratch.data());
     else
-      jepa::ops::attention_with(serial, a, scratch.data(), fn);
+      jepa::ops::attention_with(serial, a, scratch.data(), kern);
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
@@ -62,11 +64,17 @@ const int kRegistered = [] {
     Impl impl;
     const char* name;
   } impls[] = {{Impl::fused, "fused"}, {Impl::fused_portable, "fused_portable"}, {Impl::ref, "ref"}};
-  for (int64_t L : {256, 512, 2048})
+  const struct {
+    int64_t L, heads;
+  } shapes[] = {{197, 6}, {197, 12}, {256, 6}, {256, 16}, {512, 16}, {2048, 16}};
+  for (const auto& sh : shapes)
     for (const auto& im : impls) {
-      const std::string name = std::string("attention/") + im.name + "/L:" + std::to_string(L) + "/H:16/hd:64";
+      if (im.impl != Impl::fused && sh.heads != 16) continue;  // the slow ones at the ViT-L shapes only
+      const int64_t L = sh.L, heads = sh.heads;
+      const std::string name = std::string("attention/") + im.name + "/L:" + std::to_string(L) +
+                               "/H:" + std::to_string(heads) + "/hd:64";
       const Impl impl = im.impl;
-      benchmark::RegisterBenchmark(name.c_str(), [impl, L](benchmark::State& st) { run(st, impl, L); })
+      benchmark::RegisterBenchmark(name.c_str(), [impl, L, heads](benchmark::State& st) { run(st, impl, L, heads); })
           ->Unit(benchmark::kMillisecond)
           ->MeasureProcessCPUTime();
     }

@@ -4,7 +4,8 @@
 // multiples of the 8 x 64 tile, head_dim 16..80 and a ragged 20), no mask,
 // block-causal steps, an explicit mask, both at once, 1..3 key segments with
 // a batch-shared prefix; thread-count bit-identity; the vector exp's ulp
-// error; the ISA cap choosing the kernel; stack vs caller scratch.
+// error; the ISA cap choosing the kernel; stack vs caller scratch; the
+// models' ragged ViT shapes (197 tokens, several 64-row query chunks).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -105,13 +106,13 @@ std::vector<float> run_ref(const AttentionArgs& a) {
   return out;
 }
 
-std::vector<float> run_fused(const AttentionArgs& a, jepa::kernels::AttnTileFn fn,
+std::vector<float> run_fused(const AttentionArgs& a, const jepa::kernels::AttnKernelInfo& kern,
                              const jepa::ParallelFor& par = jepa::ParallelFor()) {
   std::vector<float> out((size_t)(a.batch * a.out_batch_stride), -7.0f);
   AttentionArgs r = a;
   r.out = out.data();
   std::vector<float> scratch(jepa::ops::attention_scratch_floats(a));
-  jepa::ops::attention_with(par, r, scratch.empty() ? nullptr : scratch.data(), fn);
+  jepa::ops::attention_with(par, r, scratch.empty() ? nullptr : scratch.data(), kern);
   return out;
 }
 
@@ -159,7 +160,7 @@ void check_against_ref(Problem& p, const char* what) {
   size_t n = 0;
   const jepa::kernels::AttnKernelInfo* all = jepa::kernels::attention_kernels(&n);
   for (const auto* k : runnable_kernels()) {
-    const std::vector<float> got = run_fused(p.a, k->fn);
+    const std::vector<float> got = run_fused(p.a, *k);
     const double err = max_abs_diff(got, ref);
     double& w = worst_rel()[(size_t)(k - all)];
     w = std::max(w, err / p.max_abs_v());
@@ -233,7 +234,7 @@ TEST_CASE("attention: fused matches the reference, block-causal over 3 segments 
   // AC-predictor layout: a prefix shared by the batch (steps 0..), cached own
   // steps, the new steps (the queries); tokens per step below, at and above
   // the 8-row and 64-key tiles.
-  const int64_t tpss[] = {3, 8, 40, 67};
+  const int64_t tpss[] = {3, 8, 13, 40, 67};  // 13: a 4-row group in one step sees 13, 26, ... keys
   const int64_t hds[] = {16, 64, 80};
   uint32_t seed = 500;
   for (int64_t tps : tpss)
@@ -285,10 +286,10 @@ TEST_CASE("attention: block-causal by steps equals the explicit block-causal mas
   for (const auto* k : runnable_kernels()) {
     AttentionArgs a = p.a;
     a.step_tokens = tps;
-    const std::vector<float> structured = run_fused(a, k->fn);
+    const std::vector<float> structured = run_fused(a, *k);
     a.step_tokens = 0;
     a.mask = mask.data();
-    const std::vector<float> explicit_mask = run_fused(a, k->fn);
+    const std::vector<float> explicit_mask = run_fused(a, *k);
     INFO(k->name);
     CHECK(std::memcmp(structured.data(), explicit_mask.data(), structured.size() * 4) == 0);
   }
@@ -303,10 +304,23 @@ TEST_CASE("attention: keys no query sees are never read (NaN there stays out)") 
   const size_t ld = p.a.kv[0].ld;
   for (size_t i = (size_t)(2 * tps) * ld; i < p.k[0].size(); ++i) p.k[0][i] = p.v[0][i] = NAN;
   for (const auto* k : runnable_kernels()) {
-    const std::vector<float> got = run_fused(p.a, k->fn);
+    const std::vector<float> got = run_fused(p.a, *k);
     INFO(k->name);
     CHECK(max_abs_diff(got, clean) <= kFusedRelTol * 5.0);
   }
+}
+
+TEST_CASE("attention: fused matches the reference at the models' ragged ViT shapes") {
+  // 197 tokens (ViT 224/16 + cls): a full query chunk + 69 rows, keys 3 x 64 + 5;
+  // 256 / 257: chunk-aligned and one past.
+  uint32_t seed = 700;
+  for (int64_t L : {197, 256, 257}) {
+    Problem p(1, 2, 64, L, {L}, false, seed++);
+    check_against_ref(p, "ViT shape");
+  }
+  Problem g(1, 1, 88, 197, {197}, false, seed++);  // ViT-g head_dim
+  check_against_ref(g, "ViT-g head_dim 88");
+  report_worst("ViT shapes");
 }
 
 TEST_CASE("attention: results are bit-identical for 1, 2 and 3 threads") {
@@ -315,15 +329,17 @@ TEST_CASE("attention: results are bit-identical for 1, 2 and 3 threads") {
   p.a.kv[0].first_step = 0;
   p.a.kv[1].first_step = 1;
   p.a.q_first_step = 6;
-  for (const auto* k : runnable_kernels()) {
-    const std::vector<float> one = run_fused(p.a, k->fn);
-    for (int threads : {2, 3}) {
-      jepa::ThreadPool pool(threads);
-      const std::vector<float> many = run_fused(p.a, k->fn, pool.parallel_for());
-      INFO(k->name << " threads " << threads);
-      CHECK(std::memcmp(one.data(), many.data(), one.size() * 4) == 0);
+  Problem wide(1, 3, 64, 197, {197}, false, 62);  // several query chunks per head
+  for (Problem* pr : {&p, &wide})
+    for (const auto* k : runnable_kernels()) {
+      const std::vector<float> one = run_fused(pr->a, *k);
+      for (int threads : {2, 3}) {
+        jepa::ThreadPool pool(threads);
+        const std::vector<float> many = run_fused(pr->a, *k, pool.parallel_for());
+        INFO(k->name << " threads " << threads << " nq " << pr->nq);
+        CHECK(std::memcmp(one.data(), many.data(), one.size() * 4) == 0);
+      }
     }
-  }
 }
 
 TEST_CASE("attention: the ISA cap picks the tile kernel; ops::attention runs it") {
@@ -334,19 +350,28 @@ TEST_CASE("attention: the ISA cap picks the tile kernel; ops::attention runs it"
   std::vector<float> scalar_out(p.out.size());
   jepa::ops::attention(jepa::ParallelFor(), p.a, nullptr);
   scalar_out = p.out;
-  CHECK(scalar_out == run_fused(p.a, &ref::f32_attention_tile__ref));
+  CHECK(scalar_out == run_fused(p.a, reference_attention_kernel()));
   clear_isa_cap();
   const AttnKernelInfo& best = choose_attention_kernel();
   MESSAGE("attention tile kernel here: " << std::string(best.name));
   jepa::ops::attention(jepa::ParallelFor(), p.a, nullptr);
-  CHECK(p.out == run_fused(p.a, best.fn));
+  CHECK(p.out == run_fused(p.a, best));
   CHECK(max_abs_diff(p.out, run_ref(p.a)) <= kFusedRelTol * p.max_abs_v());
 }
 
-TEST_CASE("attention: scratch is 0 up to head_dim 256, caller scratch above") {
+TEST_CASE("attention: scratch is 0 up to head_dim 96, caller scratch above") {
+  using jepa::kernels::kAttnKeys;
+  using jepa::ops::kAttnTaskRows;
+  CHECK(kAttnTaskRows == 128);
   CHECK(jepa::ops::attention_scratch_floats(4, 16, 64, 2048) == 0);
-  CHECK(jepa::ops::attention_scratch_floats(4, 16, 256, 2048) == 0);
-  CHECK(jepa::ops::attention_scratch_floats(1, 2, 260, 9) == 2 * 2 * 8 * 260);
+  CHECK(jepa::ops::attention_scratch_floats(4, 16, 96, 2048) == 0);
+  // One task state (accumulators of a query chunk + a K and a V block) per
+  // (batch, head, query chunk).
+  CHECK(jepa::ops::attention_scratch_floats(1, 2, 260, 9) == (size_t)(2 * 1 * (kAttnTaskRows + 2 * kAttnKeys) * 260));
+  CHECK(jepa::ops::attention_scratch_floats(2, 2, 100, 129) ==
+        (size_t)(2 * 2 * 2 * (kAttnTaskRows + 2 * kAttnKeys) * 100));
   Problem p(1, 2, 260, 9, {70}, false, 9);
   check_against_ref(p, "head_dim 260 (caller scratch)");
+  Problem p2(2, 2, 100, 133, {130}, false, 10);
+  check_against_ref(p2, "head_dim 100, two query chunks (caller scratch)");
 }

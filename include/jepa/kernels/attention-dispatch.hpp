@@ -29,21 +29,29 @@ struct AttnKernelInfo {
   const char* name;
   Isa isa;
   AttnTileFn fn;
+  AttnPackKtFn pack_kt;  // null: the kernel reads k as it is (AttnTileArgs::kt stays null)
 };
 
 // Every tile kernel in this build, best first; the reference is always last.
 inline const AttnKernelInfo* attention_kernels(size_t* count) {
   static const AttnKernelInfo kAll[] = {
 #if defined(JEPA_KERNELS_X86_AVX2)
-      {"f32_attention_8x64__avx2", Isa::avx2, &x86::f32_attention_8x64__avx2},
+      {"f32_attention_8x64__avx2", Isa::avx2, &x86::f32_attention_8x64__avx2, &x86::f32_attention_pack_kt__avx2},
 #endif
 #if defined(JEPA_KERNELS_ARM_NEON) && defined(JEPA_HAVE_ATTENTION_NEON)
-      {"f32_attention_8x64__neon", Isa::neon, &arm::f32_attention_8x64__neon},
+      {"f32_attention_8x64__neon", Isa::neon, &arm::f32_attention_8x64__neon, nullptr},
 #endif
-      {"f32_attention_tile__ref", Isa::scalar, &ref::f32_attention_tile__ref},
+      {"f32_attention_tile__ref", Isa::scalar, &ref::f32_attention_tile__ref, nullptr},
   };
   *count = sizeof(kAll) / sizeof(kAll[0]);
   return kAll;
+}
+
+// The portable reference tile (always compiled in).
+inline const AttnKernelInfo& reference_attention_kernel() {
+  size_t n = 0;
+  const AttnKernelInfo* all = attention_kernels(&n);
+  return all[n - 1];
 }
 
 // The kernel the attention op runs now.

@@ -8,6 +8,9 @@
 //   sum = sum * alpha + sum_j p_j;  acc = acc * alpha + sum_j p_j v_j
 // The op divides acc by sum after the last key block. Scores exist only for
 // one tile (kernel scratch, kAttnRows x kAttnKeys floats): never N x N.
+// The op packs each key block once for all the query blocks of a task: V
+// rows contiguous, and K transposed when the kernel has a packer
+// (AttnPackKtFn; AVX2 does, for contiguous 16-key score vectors).
 #ifndef JEPA_KERNELS_ATTENTION_TILE_HPP
 #define JEPA_KERNELS_ATTENTION_TILE_HPP
 
@@ -27,9 +30,13 @@ struct AttnTileArgs {
   float scale = 1.0f;    // applied to q.k
   const float* q = nullptr;  // row i at q + i*ldq (head_dim floats)
   size_t ldq = 0;
-  const float* k = nullptr;  // key j at k + j*ldkv, value j at v + j*ldkv
+  const float* k = nullptr;  // key j at k + j*ldk, value j at v + j*ldv
   const float* v = nullptr;
-  size_t ldkv = 0;
+  size_t ldk = 0;
+  size_t ldv = 0;
+  // Null, or the same keys transposed by the kernel's packer: key j's
+  // element d at kt[d*kAttnKeys + j], zeros for j in [keys, keys rounded up to 8).
+  const float* kt = nullptr;
   // Row i attends to keys [0, visible[i]) of the block (block-causal prefix;
   // 0..keys), further restricted by mask (row i, key j allowed iff
   // mask[i*ldmask + j] != 0) when mask is not null. Keys a row does not see
@@ -47,6 +54,10 @@ struct AttnTileArgs {
 // A tile kernel (or the reference). A row whose visible keys in the block are
 // all masked is left exactly as it was.
 using AttnTileFn = void (*)(const AttnTileArgs& a);
+
+// Writes the kt layout above for keys [0, keys) (keys <= kAttnKeys) of k (row
+// stride ldk), head_dim floats each, into kt [head_dim][kAttnKeys].
+using AttnPackKtFn = void (*)(const float* k, size_t ldk, int32_t keys, int32_t head_dim, float* kt);
 
 }  // namespace kernels
 }  // namespace jepa

@@ -1,14 +1,18 @@
 // jepa/ops/attention.hpp: fused, tiled multi-head attention, the op every model
 // runs. Same arguments and meaning as the scalar reference (attention-ref.hpp:
 // segments, shared prefix, block-causal steps, explicit mask), but no score
-// row is ever stored: each task takes kAttnRows query rows of one head and
+// row is ever stored: each task takes kAttnTaskRows query rows of one head and
 // streams the keys in blocks of kAttnKeys through an online softmax (running
-// max and sum, accumulator rescaled), in a tile kernel chosen by
-// kernels/attention-dispatch.hpp (AVX2, NEON or portable C++). Tasks are
-// batch x heads x query blocks, a split fixed by the shape: each output row is
-// made by one task with the same arithmetic, so results are bit-identical
-// for any thread count. Per-task state lives on the stack (about 10 KiB) for
-// head_dim <= kAttentionStackHeadDim; larger heads take caller scratch.
+// max and sum, accumulator rescaled), kAttnRows rows at a time, in a tile
+// kernel chosen by kernels/attention-dispatch.hpp (AVX2, NEON or portable
+// C++). Each key block is packed once per task for all its query blocks (V
+// rows contiguous, K transposed if the kernel has a packer): K/V rows of a
+// qkv buffer are a multiple of 4 KiB apart and would thrash L1. Tasks are
+// batch x heads x query chunks, a split fixed by the shape: each output row is
+// made by one task with the same arithmetic (key blocks fixed per segment),
+// so results are bit-identical for any thread count. Per-task state lives on
+// the stack (about 100 KiB) for head_dim <= kAttentionStackHeadDim; larger
+// heads take caller scratch.
 #ifndef JEPA_OPS_ATTENTION_HPP
 #define JEPA_OPS_ATTENTION_HPP
 
@@ -23,16 +27,26 @@
 namespace jepa {
 namespace ops {
 
-// Head dims up to this keep their accumulator on the task's stack (every
-// model here: 24..88).
-constexpr int64_t kAttentionStackHeadDim = 256;
+// Head dims up to this keep their task state on the stack (every model here:
+// 24..88).
+constexpr int64_t kAttentionStackHeadDim = 96;
+// Query rows per task: each packed key block serves this many rows.
+constexpr int32_t kAttnTaskRows = 16 * kernels::kAttnRows;
+
+// Floats of one task's state: accumulators, transposed K block, V block.
+inline size_t attention_task_floats(int64_t head_dim) {
+  return (size_t)((kAttnTaskRows + 2 * kernels::kAttnKeys) * head_dim);
+}
+
+inline int64_t attention_tasks(int64_t batch, int64_t heads, int64_t nq) {
+  return batch * heads * ((nq + kAttnTaskRows - 1) / kAttnTaskRows);
+}
 
 // Caller scratch attention() needs (0 for head_dim <= kAttentionStackHeadDim):
-// one accumulator tile per task, independent of the key count.
+// one task state per task, independent of the key count.
 inline size_t attention_scratch_floats(int64_t batch, int64_t heads, int64_t head_dim, int64_t nq) {
   if (head_dim <= kAttentionStackHeadDim) return 0;
-  const int64_t blocks = (nq + kernels::kAttnRows - 1) / kernels::kAttnRows;
-  return (size_t)(batch * heads * blocks * kernels::kAttnRows * head_dim);
+  return (size_t)attention_tasks(batch, heads, nq) * attention_task_floats(head_dim);
 }
 
 inline size_t attention_scratch_floats(const AttentionArgs& a) {
@@ -41,40 +55,60 @@ inline size_t attention_scratch_floats(const AttentionArgs& a) {
 
 namespace detail {
 
-// Query block qb of head h, batch element b: every key block of every segment
-// up to the block's last visible key, then out = acc / sum.
-inline void attention_fused_task(const AttentionArgs& a, kernels::AttnTileFn fn, int64_t b, int64_t h, int64_t qb,
-                                 float* acc) {
+// Copies the V rows of a key block contiguously, and transposes K with the
+// kernel's packer if it has one (t.kt then points at it).
+inline void attention_pack_block(const kernels::AttnKernelInfo& kern, const float* k, const float* v, size_t ld,
+                                 int32_t keys, int32_t hd, float* kt, float* vp) {
+  if (kern.pack_kt) kern.pack_kt(k, ld, keys, hd, kt);
+  for (int32_t j = 0; j < keys; ++j) {
+    const float* src = v + (size_t)j * ld;
+    float* dst = vp + (size_t)j * (size_t)hd;
+#if defined(__GNUC__)
+    if (j + 8 < keys)  // rows ld apart defeat the stream prefetcher
+      for (int32_t d = 0; d < hd; d += 16) __builtin_prefetch(src + 8 * ld + d);
+#endif
+    for (int32_t d = 0; d < hd; ++d) dst[d] = src[d];
+  }
+}
+
+// Query chunk qc of head h, batch element b: every key block of every segment
+// up to the chunk's last visible key, packed once, against each 8-row query
+// block that sees any of it; then out = acc / sum. state: attention_task_floats.
+inline void attention_fused_task(const AttentionArgs& a, const kernels::AttnKernelInfo& kern, int64_t b, int64_t h,
+                                 int64_t qc, float* state) {
   using kernels::kAttnKeys;
   using kernels::kAttnRows;
-  const int64_t hd = a.head_dim, nk_total = attention_total_keys(a), i0 = qb * kAttnRows;
-  const int32_t rows = (int32_t)(a.nq - i0 < kAttnRows ? a.nq - i0 : kAttnRows);
-  float mx[kAttnRows], sum[kAttnRows];
+  const int32_t hd = (int32_t)a.head_dim;
+  const int64_t nk_total = attention_total_keys(a), i0 = qc * kAttnTaskRows;
+  const int32_t rows = (int32_t)(a.nq - i0 < kAttnTaskRows ? a.nq - i0 : kAttnTaskRows);
+  float* acc = state;
+  float* kt = acc + (size_t)kAttnTaskRows * (size_t)hd;
+  float* vp = kt + (size_t)kAttnKeys * (size_t)hd;
+  float mx[kAttnTaskRows], sum[kAttnTaskRows];
   alignas(64) float scores[kAttnRows * kAttnKeys];
   int32_t visible[kAttnRows];
-  int64_t seg_visible[kAttnRows];
-  for (int32_t r = 0; r < kAttnRows; ++r) {
+  int64_t seg_visible[kAttnTaskRows];
+  for (int32_t r = 0; r < kAttnTaskRows; ++r) {
     mx[r] = -std::numeric_limits<float>::infinity();
     sum[r] = 0.0f;
   }
-  for (int64_t e = 0; e < kAttnRows * hd; ++e) acc[e] = 0.0f;
+  for (size_t e = 0; e < (size_t)kAttnTaskRows * (size_t)hd; ++e) acc[e] = 0.0f;
+  const float* qbase = a.q + (size_t)b * a.q_batch_stride + (size_t)i0 * a.ldq + (size_t)(h * hd);
   kernels::AttnTileArgs t;
-  t.rows = rows;
-  t.head_dim = (int32_t)hd;
+  t.head_dim = hd;
   t.scale = a.scale;
-  t.q = a.q + (size_t)b * a.q_batch_stride + (size_t)i0 * a.ldq + (size_t)(h * hd);
   t.ldq = a.ldq;
   t.visible = visible;
   t.ldmask = (size_t)nk_total;
-  t.max = mx;
-  t.sum = sum;
-  t.acc = acc;
   t.ldacc = (size_t)hd;
   t.scores = scores;
+  t.v = vp;
+  t.ldv = (size_t)hd;
+  t.kt = kern.pack_kt ? kt : nullptr;
   int64_t col = 0;  // first key column of the segment in the explicit mask
   for (int s = 0; s < a.n_kv; ++s) {
     const KvSegment& seg = a.kv[s];
-    int64_t last = 0;  // keys of the segment the block's rows see, at most
+    int64_t last = 0;  // keys of the segment the chunk's rows see, at most
     for (int32_t r = 0; r < rows; ++r) {
       const int64_t qs = a.step_tokens > 0 ? a.q_first_step + (i0 + r) / a.step_tokens : 0;
       seg_visible[r] = visible_rows(a, seg, qs);
@@ -83,24 +117,35 @@ inline void attention_fused_task(const AttentionArgs& a, kernels::AttnTileFn fn,
     const float* kb = seg.k + (size_t)b * seg.batch_stride + (size_t)(h * hd);
     const float* vb = seg.v + (size_t)b * seg.batch_stride + (size_t)(h * hd);
     for (int64_t j0 = 0; j0 < last; j0 += kAttnKeys) {
-      const int64_t nk = last - j0 < kAttnKeys ? last - j0 : kAttnKeys;
-      for (int32_t r = 0; r < rows; ++r) {
-        const int64_t v = seg_visible[r] - j0;
-        visible[r] = (int32_t)(v < 0 ? 0 : v > nk ? nk : v);
-      }
-      t.keys = (int32_t)nk;
+      const int32_t nk = (int32_t)(last - j0 < kAttnKeys ? last - j0 : kAttnKeys);
+      t.keys = nk;
       t.k = kb + (size_t)j0 * seg.ld;
-      t.v = vb + (size_t)j0 * seg.ld;
-      t.ldkv = seg.ld;
-      t.mask = a.mask ? a.mask + (size_t)i0 * (size_t)nk_total + (size_t)(col + j0) : nullptr;
-      fn(t);
+      t.ldk = seg.ld;
+      attention_pack_block(kern, t.k, vb + (size_t)j0 * seg.ld, seg.ld, nk, hd, kt, vp);
+      for (int32_t r0 = 0; r0 < rows; r0 += kAttnRows) {
+        const int32_t br = rows - r0 < kAttnRows ? rows - r0 : kAttnRows;
+        bool any = false;
+        for (int32_t r = 0; r < br; ++r) {
+          const int64_t v = seg_visible[r0 + r] - j0;
+          visible[r] = (int32_t)(v < 0 ? 0 : v > nk ? nk : v);
+          any = any || visible[r] > 0;
+        }
+        if (!any) continue;  // block-causal: this block sees none of these keys
+        t.rows = br;
+        t.q = qbase + (size_t)r0 * a.ldq;
+        t.max = mx + r0;
+        t.sum = sum + r0;
+        t.acc = acc + (size_t)r0 * (size_t)hd;
+        t.mask = a.mask ? a.mask + (size_t)(i0 + r0) * (size_t)nk_total + (size_t)(col + j0) : nullptr;
+        kern.fn(t);
+      }
     }
     col += seg.rows;
   }
   for (int32_t r = 0; r < rows; ++r) {
     float* o = a.out + (size_t)b * a.out_batch_stride + (size_t)(i0 + r) * a.ldo + (size_t)(h * hd);
     const float inv = sum[r] > 0.0f ? 1.0f / sum[r] : 0.0f;  // nothing visible: zeros, as the reference
-    for (int64_t d = 0; d < hd; ++d) o[d] = acc[r * hd + d] * inv;
+    for (int32_t d = 0; d < hd; ++d) o[d] = acc[(size_t)r * (size_t)hd + (size_t)d] * inv;
   }
 }
 
@@ -109,26 +154,27 @@ inline void attention_fused_task(const AttentionArgs& a, kernels::AttnTileFn fn,
 // The fused op with a given tile kernel (tests and benchmarks pin one).
 // out may not alias q, k or v. scratch: attention_scratch_floats(a) floats
 // (may be null when that is 0).
-inline void attention_with(const ParallelFor& par, const AttentionArgs& a, float* scratch, kernels::AttnTileFn fn) {
+inline void attention_with(const ParallelFor& par, const AttentionArgs& a, float* scratch,
+                           const kernels::AttnKernelInfo& kern) {
   JEPA_ASSERT(a.n_kv >= 1 && a.n_kv <= kMaxKvSegments);
   const int64_t hd = a.head_dim;
-  const int64_t qblocks = (a.nq + kernels::kAttnRows - 1) / kernels::kAttnRows;
+  const int64_t chunks = (a.nq + kAttnTaskRows - 1) / kAttnTaskRows;
   auto task = [&](size_t t) {
-    const int64_t qb = (int64_t)t % qblocks, bh = (int64_t)t / qblocks;
+    const int64_t qc = (int64_t)t % chunks, bh = (int64_t)t / chunks;
     const int64_t b = bh / a.heads, h = bh % a.heads;
     if (hd <= kAttentionStackHeadDim) {
-      alignas(64) float acc[kernels::kAttnRows * kAttentionStackHeadDim];
-      detail::attention_fused_task(a, fn, b, h, qb, acc);
+      alignas(64) float state[(kAttnTaskRows + 2 * kernels::kAttnKeys) * kAttentionStackHeadDim];
+      detail::attention_fused_task(a, kern, b, h, qc, state);
     } else {
-      detail::attention_fused_task(a, fn, b, h, qb, scratch + t * (size_t)(kernels::kAttnRows * hd));
+      detail::attention_fused_task(a, kern, b, h, qc, scratch + t * attention_task_floats(hd));
     }
   };
-  par.for_each((size_t)(a.batch * a.heads * qblocks), task);
+  par.for_each((size_t)attention_tasks(a.batch, a.heads, a.nq), task);
 }
 
 // What the models call: the tile kernel dispatch picks for this CPU and cap.
 inline void attention(const ParallelFor& par, const AttentionArgs& a, float* scratch) {
-  attention_with(par, a, scratch, kernels::choose_attention_kernel().fn);
+  attention_with(par, a, scratch, kernels::choose_attention_kernel());
 }
 
 }  // namespace ops

@@ -27,8 +27,8 @@ inline void scores_4rows(const AttnTileArgs& a, int32_t i0, int32_t nrows, int32
   const float* q[4];
   for (int r = 0; r < 4; ++r) q[r] = a.q + (size_t)(i0 + (r < nrows ? r : nrows - 1)) * a.ldq;
   for (int32_t j = 0; j < jmax; j += 2) {
-    const float* k0 = a.k + (size_t)j * a.ldkv;
-    const float* k1 = a.k + (size_t)(j + 1 < jmax ? j + 1 : j) * a.ldkv;
+    const float* k0 = a.k + (size_t)j * a.ldk;
+    const float* k1 = a.k + (size_t)(j + 1 < jmax ? j + 1 : j) * a.ldk;
     float32x4_t c[8];
     for (int u = 0; u < 8; ++u) c[u] = vdupq_n_f32(0.0f);
     for (int32_t d = 0; d < hd; d += 4) {
@@ -115,7 +115,7 @@ inline void pv_4rows(const AttnTileArgs& a, int32_t i0, const float* alpha, int3
     for (int r = 0; r < 4; ++r)
       for (int u = 0; u < 4; ++u) c[r][u] = vmulq_n_f32(vld1q_f32(o[r] + d + 4 * u), alpha[r]);
     for (int32_t j = 0; j < jmax; ++j) {
-      const float* v = a.v + (size_t)j * a.ldkv + d;
+      const float* v = a.v + (size_t)j * a.ldv + d;
       const float32x4_t v0 = vld1q_f32(v), v1 = vld1q_f32(v + 4), v2 = vld1q_f32(v + 8), v3 = vld1q_f32(v + 12);
       for (int r = 0; r < 4; ++r) {
         const float pr = p[r][j];
@@ -133,7 +133,7 @@ inline void pv_4rows(const AttnTileArgs& a, int32_t i0, const float* alpha, int3
     float32x4_t c[4];
     for (int r = 0; r < 4; ++r) c[r] = vmulq_n_f32(load_upto4_f32(o[r] + d, n), alpha[r]);
     for (int32_t j = 0; j < jmax; ++j) {
-      const float32x4_t v0 = load_upto4_f32(a.v + (size_t)j * a.ldkv + d, n);
+      const float32x4_t v0 = load_upto4_f32(a.v + (size_t)j * a.ldv + d, n);
       for (int r = 0; r < 4; ++r) c[r] = vfmaq_n_f32(c[r], v0, p[r][j]);
     }
     for (int r = 0; r < 4; ++r) store_upto4_f32(o[r] + d, n, c[r]);

@@ -60,7 +60,7 @@ inline void f32_attention_tile__ref(const AttnTileArgs& a) {
     float* s = a.scores + (size_t)i * kAttnKeys;
     float mx = neg_inf;
     for (int32_t j = 0; j < vis; ++j) {
-      s[j] = (mrow && mrow[j] == 0) ? neg_inf : dot_f32(q, a.k + (size_t)j * a.ldkv, hd) * a.scale;
+      s[j] = (mrow && mrow[j] == 0) ? neg_inf : dot_f32(q, a.k + (size_t)j * a.ldk, hd) * a.scale;
       mx = s[j] > mx ? s[j] : mx;
     }
     if (mx == neg_inf) continue;  // nothing visible here: the row is unchanged
@@ -78,7 +78,7 @@ inline void f32_attention_tile__ref(const AttnTileArgs& a) {
     for (int32_t j = 0; j < vis; ++j) {
       const float p = s[j];
       if (p == 0.0f) continue;  // as the reference op: a masked key's v is never read
-      const float* v = a.v + (size_t)j * a.ldkv;
+      const float* v = a.v + (size_t)j * a.ldv;
       for (int32_t d = 0; d < hd; ++d) o[d] += p * v[d];
     }
   }
