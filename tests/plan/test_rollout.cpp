@@ -3,13 +3,16 @@
 //   the manifest's fp32 tolerance;
 // - the cache equivalence: every cached step equals the official re-run of
 //   the whole history (ac_rerun_last) to ~1e-6, with and without a prefill of
-//   several context frames, and on a shared batch-1 prefix cache.
+//   several context frames, and on a shared batch-1 prefix cache;
+// - a shared start (one frame for every sequence) equals the replicated one.
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "jepa/plan/rollout.hpp"
+#include "jepa/runtime/thread_pool.hpp"
 #include "plan/plan_test_util.hpp"
 
 using namespace jepa;
@@ -232,4 +235,67 @@ TEST_CASE("rollout argument errors") {
   std::vector<uint8_t> tiny(256);
   Arena small(tiny.data(), tiny.size());
   CHECK(ac_rollout_create(holder->model(), AcRolloutOptions(), small, &r).code() == Error::out_of_memory);
+}
+
+// ac_rollout_start_shared lets the first step embed the frame and run the
+// first block's qkv once for every sequence (AcStepOptions::shared_inputs);
+// it must give what the same frame replicated per sequence gives, for every
+// weight format (q8 quantises activations per row), on a prefix or not, and
+// for any thread count.
+TEST_CASE("a shared start equals the replicated start, step by step") {
+  const models::AcPredictorConfig cfg = small_config();
+  const int64_t hw = cfg.patches_per_step(), D = cfg.embed_dim, B = 5;
+  const size_t frame = (size_t)(hw * D);
+  const std::vector<float> f0 = plantest::random_latents(hw, D, 31), f1 = plantest::random_latents(hw, D, 32);
+  const double pose[7] = {0.3, -0.1, 0.2, 2.9, 0.2, -0.4, 0.6};
+  const float act0[7] = {0.02f, 0.01f, -0.03f, 0, 0, 0, 0.2f};
+  std::vector<float> acts(B * 7 * 2);
+  for (size_t i = 0; i < acts.size(); ++i) acts[i] = 0.04f * std::sin(0.9f * (float)i);
+  plantest::WeightFormat q8;
+  q8.dtype = format::DType::q8;
+  q8.layout = format::Layout::panel;
+  ThreadPool pool(2);
+  for (const plantest::WeightFormat& wf : {plantest::WeightFormat(), q8})
+    for (bool on_prefix : {false, true}) {
+      auto holder = plantest::random_ac_model(cfg, 13, wf);
+      REQUIRE(holder->status.is_ok());
+      AcRolloutOptions po, qo;
+      po.max_steps = 1;
+      qo.batch = B;
+      qo.max_steps = 2;
+      Buffer buf(ac_rollout_arena_bytes(cfg, po) + 3 * ac_rollout_arena_bytes(cfg, qo, 1));
+      AcRollout prefix;
+      REQUIRE(ac_rollout_create(holder->model(), po, buf.arena, &prefix).is_ok());
+      if (on_prefix) {  // one committed step (frame f0, action act0); f1 is the current frame
+        std::vector<float> lat(2 * frame);
+        std::memcpy(lat.data(), f0.data(), frame * 4);
+        std::memcpy(lat.data() + frame, f1.data(), frame * 4);
+        double poses2[14];
+        for (int i = 0; i < 14; ++i) poses2[i] = pose[i % 7] + 0.01 * i;
+        REQUIRE(ac_rollout_prefill(prefix, ParallelFor(), buf.arena, 2, lat.data(), poses2, act0).is_ok());
+      }
+      AcRollout shared, replicated, shared2;
+      const models::AcKvCache* pre = on_prefix ? &prefix.cache : nullptr;
+      REQUIRE(ac_rollout_create(holder->model(), qo, buf.arena, &shared, pre).is_ok());
+      REQUIRE(ac_rollout_create(holder->model(), qo, buf.arena, &replicated, pre).is_ok());
+      REQUIRE(ac_rollout_create(holder->model(), qo, buf.arena, &shared2, pre).is_ok());
+      std::vector<float> lat(B * frame);
+      std::vector<double> poses(B * 7);
+      for (int64_t b = 0; b < B; ++b) {
+        std::memcpy(&lat[b * frame], f1.data(), frame * 4);
+        std::memcpy(&poses[b * 7], pose, sizeof pose);
+      }
+      REQUIRE(ac_rollout_start_shared(shared, lat.data(), pose).is_ok());
+      REQUIRE(ac_rollout_start_shared(shared2, lat.data(), pose).is_ok());
+      REQUIRE(ac_rollout_start(replicated, lat.data(), poses.data()).is_ok());
+      for (int h = 0; h < 2; ++h) {
+        const float* a = acts.data() + h * B * 7;
+        REQUIRE(ac_rollout_step(shared, ParallelFor(), buf.arena, a).is_ok());
+        REQUIRE(ac_rollout_step(replicated, ParallelFor(), buf.arena, a).is_ok());
+        REQUIRE(ac_rollout_step(shared2, pool.parallel_for(), buf.arena, a).is_ok());
+        CHECK(max_abs_diff(shared.frame, replicated.frame, B * frame) < 1e-6);
+        CHECK(std::memcmp(shared.frame, shared2.frame, B * frame * 4) == 0);  // thread count: bit-identical
+        CHECK(max_abs_diff(shared.frame, shared.frame + frame, frame) > 1e-4);  // the actions differ
+      }
+    }
 }

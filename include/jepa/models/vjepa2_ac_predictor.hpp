@@ -284,10 +284,15 @@ inline Status check_ac_steps(const AcPredictorConfig& c, const AcKvCache& cache,
 inline void ac_embed_steps(const AcPredictorWeights& w, const AcPredictorConfig& c, const ParallelFor& par,
                            int64_t batch, int64_t first_step, int64_t n, const float* latents,
                            const float* actions, const float* states, const float* extrinsics,
-                           const AcStepsScratch& s, const ForwardObserver& obs) {
+                           const AcStepsScratch& s, const ForwardObserver& obs, bool shared) {
   const int64_t P = c.pred_embed_dim, tps = c.tokens_per_step(), hw = c.patches_per_step();
   const int64_t nc = c.cond_tokens(), B = batch;
-  ops::linear(par, w.embed, w.embed_b, latents, (int32_t)(B * n * hw), s.tmp);
+  if (shared) {  // every sequence has sequence 0's patches: embed them once
+    ops::linear(par, w.embed, w.embed_b, latents, (int32_t)(n * hw), s.tmp);
+    for (int64_t b = 1; b < B; ++b) std::memcpy(s.tmp + b * n * hw * P, s.tmp, (size_t)(n * hw * P) * 4);
+  } else {
+    ops::linear(par, w.embed, w.embed_b, latents, (int32_t)(B * n * hw), s.tmp);
+  }
   obs("predictor_embed", 0, s.tmp, B * n * hw, P);
   for (int64_t b = 0; b < B; ++b)
     for (int64_t t = 0; t < n; ++t)
@@ -311,6 +316,26 @@ inline void ac_embed_steps(const AcPredictorWeights& w, const AcPredictorConfig&
       const double hh = p < 0 ? 0.0 : (double)(p / gw), ww = p < 0 ? 0.0 : (double)(p % gw) * w_scale;
       ops::rope_fill_token(s.rope + (t * tps + r) * rs, c.head_dim(), step, hh, ww);
     }
+}
+
+// The first block's LN1 + qkv when every sequence's inputs but the actions
+// are sequence 0's (AcStepOptions::shared_inputs, one step): rows are
+// independent until attention, so sequence 0's rows are computed once and
+// copied, then only the action rows (row 0 of each other sequence) are
+// normed and projected, gathered through s.tmp (free after the embedding:
+// it holds B*HW*P >= 4*(B-1)*P floats when HW >= 4, checked by the caller).
+inline void ac_qkv_shared_first_block(const ParallelFor& par, const VitBlockWeights& w, const VitBlockDims& d,
+                                      float eps, int64_t batch, int64_t tps, const AcStepsScratch& s) {
+  const int64_t P = d.dim, row3 = 3 * P;
+  vit_qkv(par, w, d, eps, s.x, tps, s.block);
+  float* qkv = s.block.qkv;
+  for (int64_t b = 1; b < batch; ++b) std::memcpy(qkv + b * tps * row3, qkv, (size_t)(tps * row3) * 4);
+  float* normed = s.tmp;                     // [batch-1][P]
+  float* out = s.tmp + (batch - 1) * P;      // [batch-1][3P]
+  for (int64_t b = 1; b < batch; ++b) ops::layernorm_row(s.x + b * tps * P, normed + (b - 1) * P, P, w.norm1_w,
+                                                          w.norm1_b, eps);
+  ops::linear(par, w.qkv, w.qkv_b, normed, (int32_t)(batch - 1), out);
+  for (int64_t b = 1; b < batch; ++b) std::memcpy(qkv + b * tps * row3, out + (b - 1) * row3, (size_t)row3 * 4);
 }
 
 // One layer's attention: RoPE on the new rows, attend to prefix + cached own
@@ -390,6 +415,13 @@ struct AcStepOptions {
   // steps_cached kept): the last step of a planner's horizon, which nothing
   // attends to later. Needs no cache room for the new steps.
   bool append_to_cache = true;
+  // The caller promises that, for a one-step call, every sequence's latents
+  // and states (and extrinsics) equal sequence 0's; only the actions differ
+  // (a planner's first horizon step: all candidates start from the current
+  // frame). The patch embedding and the first block's qkv then run once for
+  // the shared rows instead of once per sequence. Same results as without
+  // (rows are independent until attention). Ignored for n_steps > 1.
+  bool shared_inputs = false;
 };
 
 // Arena bytes of one ac_predictor_forward_steps call (scratch only; the cache
@@ -428,9 +460,11 @@ inline Status ac_predictor_forward_steps(const AcPredictorWeights& w, const AcPr
   const float eps = (float)c.norm_eps;
   const VitBlockDims dims = c.block_dims();
 
-  detail::ac_embed_steps(w, c, par, B, first_step, n, latents, actions, states, extrinsics, s, obs);
+  const bool shared = opt.shared_inputs && n == 1 && B > 1 && hw >= 4;
+  detail::ac_embed_steps(w, c, par, B, first_step, n, latents, actions, states, extrinsics, s, obs, shared);
   for (int l = 0; l < (int)c.depth; ++l) {
-    vit_qkv(par, w.blocks[l], dims, eps, s.x, B * n * tps, s.block);
+    if (l == 0 && shared) detail::ac_qkv_shared_first_block(par, w.blocks[0], dims, eps, B, tps, s);
+    else vit_qkv(par, w.blocks[l], dims, eps, s.x, B * n * tps, s.block);
     detail::ac_attention_layer(c, par, cache, l, B, first_step, n, opt.append_to_cache, s);
     vit_attn_out_mlp(par, w.blocks[l], dims, eps, s.x, B * n * tps, s.block);
     obs("block", l, s.x, B * n * tps, P);

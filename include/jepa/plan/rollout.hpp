@@ -79,6 +79,7 @@ struct AcRollout {
   float* state = nullptr;         // [batch][7] float copy of the pose: the state-encoder input
   float* raw = nullptr;           // [batch][HW][D_enc] predictor output of the last step
   bool started = false;
+  bool shared_frame = false;      // every sequence's frame and pose are the same (ac_rollout_start_shared)
   int64_t step() const { return cache.steps_cached; }  // absolute index of the current frame
 };
 
@@ -146,10 +147,13 @@ inline Status ac_rollout_start(AcRollout& r, const float* latents, const double*
   std::memcpy(r.frame, latents, (size_t)r.opt.batch * frame * sizeof(float));
   std::memcpy(r.pose, poses, (size_t)r.opt.batch * kPoseDim * sizeof(double));
   r.started = true;
+  r.shared_frame = false;
   return Status::ok();
 }
 
 // Same, one frame and pose broadcast to every sequence (planner candidates).
+// The next step then embeds the frame and runs the first block's qkv once for
+// all sequences (AcStepOptions::shared_inputs): only the actions differ.
 inline Status ac_rollout_start_shared(AcRollout& r, const float* latents, const double* pose) {
   if (latents == nullptr || pose == nullptr)
     return Status::error(Error::invalid_argument, "ac_rollout_start_shared: latents and pose are required");
@@ -160,6 +164,7 @@ inline Status ac_rollout_start_shared(AcRollout& r, const float* latents, const 
     std::memcpy(r.pose + b * kPoseDim, pose, kPoseDim * sizeof(double));
   }
   r.started = true;
+  r.shared_frame = true;
   return Status::ok();
 }
 
@@ -177,6 +182,8 @@ inline Status ac_rollout_step(AcRollout& r, const ParallelFor& par, Arena& scrat
   for (int64_t i = 0; i < B * kPoseDim; ++i) r.state[i] = (float)r.pose[i];
   models::AcStepOptions step_opt;
   step_opt.append_to_cache = keep_kv;
+  step_opt.shared_inputs = r.shared_frame;
+  r.shared_frame = false;  // the sequences' next frames differ
   JEPA_RETURN_IF_ERROR(models::ac_predictor_forward_steps(*r.model.weights, *r.model.config, par, scratch, r.cache,
                                                           r.cache.steps_cached, 1, r.frame, actions, r.state,
                                                           nullptr, r.raw, step_opt));
@@ -245,6 +252,7 @@ inline Status ac_rollout_prefill(AcRollout& r, const ParallelFor& par, Arena& sc
     std::memcpy(r.pose + b * kPoseDim, poses + (b * T + T - 1) * kPoseDim, kPoseDim * sizeof(double));
   }
   r.started = true;
+  r.shared_frame = false;
   return Status::ok();
 }
 
