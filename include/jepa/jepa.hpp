@@ -22,6 +22,7 @@
 #include "kernels/dispatch.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/quantize.hpp"
+#include "kernels/repack.hpp"
 
 #include "ops/activations.hpp"
 #include "ops/attention.hpp"
