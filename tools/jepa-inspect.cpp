@@ -123,21 +123,16 @@ void print_kernels(const jepa::ModelFile& f) {
     const jepa::TensorInfo t = f.tensor(i);
     const size_t len = std::strlen(t.name);
     if (t.rank < 2 || len < 7 || std::strcmp(t.name + len - 7, ".weight") != 0) continue;
-    jepa::kernels::WeightMatrix w;
-    w.dtype = t.dtype;
-    w.layout = t.layout;
-    w.n = (int32_t)t.shape[0];
-    w.k = (int32_t)(t.numel() / t.shape[0]);
-    w.data = t.data;
-    for (int p = 0; p < 6; ++p) w.params[p] = t.layout_params[p];
+    const jepa::kernels::WeightMatrix w = jepa::kernels::weight_view(
+        t.dtype, t.layout, t.layout_params, (int32_t)t.shape[0], (int32_t)(t.numel() / t.shape[0]), t.data);
     char line[512];
-    jepa::kernels::WeightMatrix runs = w;
-    const jepa::kernels::RepackChoice rc =
-        jepa::kernels::repack_candidate(t, &runs) ? jepa::kernels::repack_choice(table, runs)
-                                                  : jepa::kernels::RepackChoice();
+    jepa::kernels::WeightMatrix candidate;
+    const jepa::kernels::RepackChoice rc = jepa::kernels::repack_candidate(t, &candidate)
+                                               ? jepa::kernels::repack_choice(table, candidate)
+                                               : jepa::kernels::RepackChoice();
     if (rc.kernel) {
-      runs.layout = rc.layout;
-      for (int p = 0; p < 6; ++p) runs.params[p] = rc.params[p];
+      const jepa::kernels::WeightMatrix runs =
+          jepa::kernels::weight_view(w.dtype, rc.layout, rc.params, w.n, w.k, w.data);
       jepa::kernels::describe_choice(table, runs, line, sizeof line);
       std::printf("  %-48s [%d x %d] %s/%s in the file, repacked at load (+%" PRIu64 " bytes): %s\n", t.name,
                   w.n, w.k, jepa::format::dtype_name(w.dtype), jepa::format::layout_name(w.layout), rc.bytes,

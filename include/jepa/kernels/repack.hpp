@@ -63,12 +63,7 @@ inline bool repack_candidate(const TensorInfo& t, WeightMatrix* w) {
   if (t.rank < 2 || (t.dtype == format::DType::f32 && t.layout == format::Layout::row_major)) return false;
   const int64_t n = t.shape[0], k = t.numel() / (n > 0 ? n : 1);
   if (n <= 0 || k <= 0 || n > INT32_MAX || k > INT32_MAX) return false;
-  w->dtype = t.dtype;
-  w->layout = t.layout;
-  w->n = (int32_t)n;
-  w->k = (int32_t)k;
-  w->data = t.data;
-  for (int j = 0; j < 6; ++j) w->params[j] = t.layout_params ? t.layout_params[j] : 0;
+  *w = weight_view(t.dtype, t.layout, t.layout_params, (int32_t)n, (int32_t)k, t.data);
   return true;
 }
 

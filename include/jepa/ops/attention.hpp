@@ -38,8 +38,11 @@ inline size_t attention_task_floats(int64_t head_dim) {
   return (size_t)((kAttnTaskRows + 2 * kernels::kAttnKeys) * head_dim);
 }
 
+// Query chunks of one (batch, head): tasks are batch x heads x chunks.
+inline int64_t attention_chunks(int64_t nq) { return (nq + kAttnTaskRows - 1) / kAttnTaskRows; }
+
 inline int64_t attention_tasks(int64_t batch, int64_t heads, int64_t nq) {
-  return batch * heads * ((nq + kAttnTaskRows - 1) / kAttnTaskRows);
+  return batch * heads * attention_chunks(nq);
 }
 
 // Caller scratch attention() needs (0 for head_dim <= kAttentionStackHeadDim):
@@ -158,7 +161,7 @@ inline void attention_with(const ParallelFor& par, const AttentionArgs& a, float
                            const kernels::AttnKernelInfo& kern) {
   JEPA_ASSERT(a.n_kv >= 1 && a.n_kv <= kMaxKvSegments);
   const int64_t hd = a.head_dim;
-  const int64_t chunks = (a.nq + kAttnTaskRows - 1) / kAttnTaskRows;
+  const int64_t chunks = attention_chunks(a.nq);
   auto task = [&](size_t t) {
     const int64_t qc = (int64_t)t % chunks, bh = (int64_t)t / chunks;
     const int64_t b = bh / a.heads, h = bh % a.heads;
