@@ -22,9 +22,11 @@
 // ctx:P = committed history steps in the memory (0 = the official planner's
 // single context frame). dtype: f32 (row-major, the converter's default),
 // f32p / q8p (panel layouts: run only if the models accept them).
+// kv:<d> (f16, q8; absent = f32): how the memory (the shared context) and the
+// candidates' own cache store K/V (AcMemoryOptions / AcPlannerOptions::kv_dtype).
 // The default (tiny only) suits a shared 2-core machine; bigger grids are
 // opt-in: --plan_sizes=tiny,small,released --plan_samples=16,64,100,400
-// --plan_dtypes=f32,f32p,q8p --plan_ctx=0,3 (then --benchmark_filter as usual;
+// --plan_dtypes=f32,f32p,q8p --plan_ctx=0,3 --plan_kv=f32,f16,q8 (then --benchmark_filter as usual;
 // 16 samples by default; full plans run 3 iterations (tiny, as the golden
 // case) or 2 (small/released, as the official CPU demo notebook)).
 #include <benchmark/benchmark.h>
@@ -92,6 +94,7 @@ struct Params {
   int threads;
   bool rerun;
   int iterations;  // 1 = one CEM iteration benchmark
+  ops::KvDtype kv = ops::KvDtype::f32;
 };
 
 // Everything one benchmark needs, built outside the timed loop.
@@ -120,6 +123,7 @@ struct Rig {
     mo.window = p.ctx > 0 ? p.ctx : 1;
     mo.keep = mo.window - 1;
     mo.max_prefill_steps = mo.window;
+    mo.kv_dtype = p.kv;
     mem_bytes.resize(ac_memory_arena_bytes(c, mo));
     mem_scratch.resize(ac_memory_arena_bytes(c, mo));
     mem_arena = Arena(mem_bytes.data(), mem_bytes.size());
@@ -146,6 +150,7 @@ struct Rig {
     po.horizon = p.horizon;
     po.max_prefix_steps = mo.window;
     po.rerun_history = p.rerun;
+    po.kv_dtype = p.kv;
     po.energy.goal = goal.data();
     plan_bytes.resize(ac_planner_arena_bytes(c, po));
     plan_arena = Arena(plan_bytes.data(), plan_bytes.size());
@@ -215,6 +220,7 @@ void run_floor(benchmark::State& state, Params p, bool with_prefix) {
   AcRolloutOptions ro;
   ro.batch = p.samples;
   ro.max_steps = p.horizon;
+  ro.kv_dtype = p.kv;
   const bool on_prefix = with_prefix && p.ctx > 0;
   std::vector<uint8_t> bytes(ac_rollout_arena_bytes(c, ro, on_prefix ? p.ctx : 0));
   Arena arena(bytes.data(), bytes.size());
@@ -271,37 +277,44 @@ int main(int argc, char** argv) {
   const std::string samples_flag = take_flag(&argc, argv, "plan_samples", "");
   const std::vector<std::string> dtypes = split(take_flag(&argc, argv, "plan_dtypes", "f32"));
   const std::vector<std::string> ctxs = split(take_flag(&argc, argv, "plan_ctx", "0,3"));
+  const std::vector<std::string> kvs = split(take_flag(&argc, argv, "plan_kv", "f32"));
   for (const std::string& size : sizes) {
     // Default: 16 samples (the CI smoke runs every tiny row once); the brief's grid is
     // --plan_samples=16,64,100,400.
     const std::vector<std::string> samples = split(!samples_flag.empty() ? samples_flag : "16");
-    for (const std::string& dtype : dtypes)
-      for (const std::string& ctx : ctxs)
-        for (const std::string& s : samples)
-          for (int64_t horizon : {1, 2})
-            for (int threads : {1, 2})
-              for (bool rerun : {false, true})
-                for (int kind = 0; kind < 2; ++kind) {
-                  Params p{size, dtype, std::stoll(ctx), std::stoll(s), horizon, threads, rerun, 1};
-                  if (kind == 1) p.iterations = size == "tiny" ? 3 : 2;  // golden case: 3; CPU demo: 2
-                  if (kind == 1 && size != "tiny" && p.samples > 16) continue;  // too slow here
-                  char name[256];
-                  std::snprintf(name, sizeof name, "%s/%s/%s/ctx:%s/samples:%s/horizon:%lld/threads:%d/%s%s",
-                                kind == 0 ? "cem_iteration" : "cem_plan", size.c_str(), dtype.c_str(), ctx.c_str(),
-                                s.c_str(), (long long)horizon, threads, rerun ? "rerun" : "cached",
-                                kind == 1 ? (std::string("/iterations:") + std::to_string(p.iterations)).c_str()
-                                          : "");
-                  benchmark::RegisterBenchmark(name, run_bench, p)->Unit(benchmark::kMillisecond)->UseRealTime();
-                  if (kind == 0 && !rerun) {
-                    std::snprintf(name, sizeof name, "cem_floor/%s/%s/ctx:%s/samples:%s/horizon:%lld/threads:%d",
-                                  size.c_str(), dtype.c_str(), ctx.c_str(), s.c_str(), (long long)horizon, threads);
-                    benchmark::RegisterBenchmark(name, run_floor, p, true)->Unit(benchmark::kMillisecond)->UseRealTime();
-                    std::snprintf(name, sizeof name,
-                                  "cem_floor_noprefix/%s/%s/ctx:%s/samples:%s/horizon:%lld/threads:%d", size.c_str(),
-                                  dtype.c_str(), ctx.c_str(), s.c_str(), (long long)horizon, threads);
-                    benchmark::RegisterBenchmark(name, run_floor, p, false)->Unit(benchmark::kMillisecond)->UseRealTime();
+    for (const std::string& kv_name : kvs)
+      for (const std::string& dtype : dtypes)
+        for (const std::string& ctx : ctxs)
+          for (const std::string& s : samples)
+            for (int64_t horizon : {1, 2})
+              for (int threads : {1, 2})
+                for (bool rerun : {false, true})
+                  for (int kind = 0; kind < 2; ++kind) {
+                    Params p{size, dtype, std::stoll(ctx), std::stoll(s), horizon, threads, rerun, 1};
+                    if (!ops::kv_dtype_from_name(kv_name.c_str(), &p.kv)) {
+                      std::fprintf(stderr, "--plan_kv: unknown K/V dtype '%s' (f32, f16, q8)\n", kv_name.c_str());
+                      return 2;
+                    }
+                    const std::string kv_tag = p.kv == ops::KvDtype::f32 ? "" : "/kv:" + kv_name;
+                    if (kind == 1) p.iterations = size == "tiny" ? 3 : 2;  // golden case: 3; CPU demo: 2
+                    if (kind == 1 && size != "tiny" && p.samples > 16) continue;  // too slow here
+                    char name[256];
+                    std::snprintf(name, sizeof name, "%s/%s/%s%s/ctx:%s/samples:%s/horizon:%lld/threads:%d/%s%s",
+                                  kind == 0 ? "cem_iteration" : "cem_plan", size.c_str(), dtype.c_str(), kv_tag.c_str(), ctx.c_str(),
+                                  s.c_str(), (long long)horizon, threads, rerun ? "rerun" : "cached",
+                                  kind == 1 ? (std::string("/iterations:") + std::to_string(p.iterations)).c_str()
+                                            : "");
+                    benchmark::RegisterBenchmark(name, run_bench, p)->Unit(benchmark::kMillisecond)->UseRealTime();
+                    if (kind == 0 && !rerun) {
+                      std::snprintf(name, sizeof name, "cem_floor/%s/%s%s/ctx:%s/samples:%s/horizon:%lld/threads:%d",
+                                    size.c_str(), dtype.c_str(), kv_tag.c_str(), ctx.c_str(), s.c_str(), (long long)horizon, threads);
+                      benchmark::RegisterBenchmark(name, run_floor, p, true)->Unit(benchmark::kMillisecond)->UseRealTime();
+                      std::snprintf(name, sizeof name,
+                                    "cem_floor_noprefix/%s/%s%s/ctx:%s/samples:%s/horizon:%lld/threads:%d", size.c_str(),
+                                    dtype.c_str(), kv_tag.c_str(), ctx.c_str(), s.c_str(), (long long)horizon, threads);
+                      benchmark::RegisterBenchmark(name, run_floor, p, false)->Unit(benchmark::kMillisecond)->UseRealTime();
+                    }
                   }
-                }
   }
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();

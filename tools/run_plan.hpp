@@ -123,6 +123,14 @@ inline Status latent_frames(const cli::Args& a, const char* opt, const models::A
   return Status::ok();
 }
 
+// --kv-cache: the KV cache's storage dtype.
+inline Status kv_cache_opt(const cli::Args& a, ops::KvDtype* d) {
+  const std::string v = a.get("kv-cache", "f32");
+  if (!ops::kv_dtype_from_name(v.c_str(), d))
+    return Status::error(Error::invalid_argument, "--kv-cache must be f32, f16 or q8, not '%s'", v.c_str());
+  return Status::ok();
+}
+
 // ---- rollout ---------------------------------------------------------------------
 
 inline const std::vector<cli::OptionSpec>& rollout_options() {
@@ -135,6 +143,7 @@ inline const std::vector<cli::OptionSpec>& rollout_options() {
       {"batch", true, "B", "sequences (default 1)"},
       {"broadcast", false, nullptr, "--latents holds one sequence for all B (poses/context actions: 1 or B always work)"},
       {"poses-out", true, "P2.bin", "f32 predicted poses [B, N, 7] (compute_new_pose)"},
+      {"kv-cache", true, "f32|f16|q8", "how the KV cache stores K/V during the rollout (default f32)"},
       {"o", true, "Y.bin", "f32 predicted latents [B, N*HW, D_enc], layer-normed (step t predicts frame T+t)"},
   };
   return o;
@@ -159,6 +168,8 @@ inline int cmd_rollout(int argc, char** argv) {
   Result<int64_t> B = int_opt(a, "batch", 1, 1, 1 << 16), T = int_opt(a, "context", 1, 1, 1 << 16);
   if (!threads || !B || !T)
     return run::usage_error(cmd, (!threads ? threads.status() : !B ? B.status() : T.status()).message());
+  ops::KvDtype kv_dtype;
+  if (Status kst = kv_cache_opt(a, &kv_dtype); !kst.is_ok()) return run::usage_error(cmd, kst.message());
   LoadedAc m;
   Status st = load_ac(path, &m);
   if (!st.is_ok()) return run::report(cmd, st);
@@ -195,6 +206,7 @@ inline int cmd_rollout(int argc, char** argv) {
   o.batch = B.value();
   o.max_steps = T.value() - 1 + N;
   o.max_prefill_steps = T.value() > 1 ? T.value() - 1 : 1;
+  o.kv_dtype = kv_dtype;
   run::ArenaBuffer buf(plan::ac_rollout_arena_bytes(m.cfg, o));
   if (!buf.ok()) return run::report(cmd, Status::error(Error::out_of_memory, "cannot allocate %zu bytes", buf.bytes()));
   Arena arena = buf.arena();
@@ -239,7 +251,9 @@ inline const std::vector<cli::OptionSpec>& plan_options() {
       {"memory-in", true, "M.mem", "start from a saved memory (its history is the shared prefix)"},
       {"memory-out", true, "M.mem", "commit the planned first action and save the memory (atomic, CRC32C)"},
       {"memory-window", true, "W", "committed steps a new memory keeps (default 8)"},
-      {"kv-storage", true, "f32|f16|q8|none", "K/V storage in --memory-out (default f32: bit-exact)"},
+      {"kv-cache", true, "f32|f16|q8", "how the memory and the candidates hold K/V while planning (default f32)"},
+      {"kv-storage", true, "f32|f16|q8|q8_heads|none",
+       "K/V storage in --memory-out (default: the --kv-cache dtype's own, bit-exact)"},
       {"mppi", false, nullptr, "MPPI instead of CEM"},
       {"samples", true, "S", "candidates per iteration (default 400, WorldModel)"},
       {"horizon", true, "H", "planned steps (official `rollout`, default 2)"},
@@ -325,12 +339,16 @@ inline int cmd_plan(int argc, char** argv) {
   Result<int64_t> seed = int_opt(a, "seed", 0, 0, INT64_MAX);
   if (!frame_k || !goal_k || !window || !chunk || !seed)
     return run::usage_error(cmd, "bad --frame / --goal-frame / --memory-window / --chunk / --seed value");
-  plan::KvStorage kv = plan::KvStorage::f32;
-  const std::string kvs = a.get("kv-storage", "f32");
-  if (kvs == "f16") kv = plan::KvStorage::f16;
+  ops::KvDtype kv_dtype;
+  if (Status kst = kv_cache_opt(a, &kv_dtype); !kst.is_ok()) return run::usage_error(cmd, kst.message());
+  plan::KvStorage kv = plan::kv_storage_of(kv_dtype);
+  const std::string kvs = a.get("kv-storage", "");
+  if (kvs == "f32") kv = plan::KvStorage::f32;
+  else if (kvs == "f16") kv = plan::KvStorage::f16;
   else if (kvs == "q8") kv = plan::KvStorage::q8;
+  else if (kvs == "q8_heads") kv = plan::KvStorage::q8_heads;
   else if (kvs == "none") kv = plan::KvStorage::none;
-  else if (kvs != "f32") return run::usage_error(cmd, "--kv-storage must be f32, f16, q8 or none");
+  else if (!kvs.empty()) return run::usage_error(cmd, "--kv-storage must be f32, f16, q8, q8_heads or none");
   plan::Energy energy;
   const std::string ek = a.get("energy", "mean_abs");
   if (ek == "mean_squared") energy.kind = plan::EnergyKind::mean_squared;
@@ -356,6 +374,7 @@ inline int cmd_plan(int argc, char** argv) {
   mo.window = window.value();
   mo.keep = mo.window - 1;
   mo.max_prefill_steps = mo.window;
+  mo.kv_dtype = kv_dtype;
   run::ArenaBuffer mem_buf(plan::ac_memory_arena_bytes(m.cfg, mo));
   run::ArenaBuffer mem_scratch(plan::ac_memory_arena_bytes(m.cfg, mo) + plan::ac_memory_save_scratch_bytes(m.cfg, mo, kv));
   Arena mem_arena = mem_buf.arena(), scratch = mem_scratch.arena();
@@ -372,6 +391,7 @@ inline int cmd_plan(int argc, char** argv) {
   po.chunk = chunk.value();
   po.max_prefix_steps = mo.window;
   po.rerun_history = a.has("rerun");
+  po.kv_dtype = kv_dtype;
   po.energy = energy;
   run::ArenaBuffer plan_buf(plan::ac_planner_arena_bytes(m.cfg, po));
   if (!plan_buf.ok()) return run::report(cmd, Status::error(Error::out_of_memory, "cannot allocate the planner arena"));

@@ -375,3 +375,123 @@ TEST_CASE("attention: scratch is 0 up to head_dim 96, caller scratch above") {
   Problem p2(2, 2, 100, 133, {130}, false, 10);
   check_against_ref(p2, "head_dim 100, two query chunks (caller scratch)");
 }
+
+namespace {
+
+// The problem's K/V segments re-stored as `dtype` (rows keep their padded
+// stride; q8 scales [rows][H]), and the f32 decoding of that storage.
+struct StoredKv {
+  std::vector<std::vector<uint8_t>> k, v;
+  std::vector<std::vector<float>> ks, vs, k_dec, v_dec;
+};
+
+void store_segments(Problem& p, jepa::ops::KvDtype dtype, StoredKv* st, AttentionArgs* stored, AttentionArgs* decoded) {
+  using namespace jepa::ops;
+  *stored = p.a;
+  *decoded = p.a;
+  const size_t eb = kv_elem_bytes(dtype);
+  const int n = p.a.n_kv;
+  st->k.resize(n), st->v.resize(n), st->ks.resize(n), st->vs.resize(n), st->k_dec.resize(n), st->v_dec.resize(n);
+  for (int s = 0; s < n; ++s) {
+    const KvSegment& src = p.a.kv[s];
+    const size_t ld = src.ld, total_rows = p.k[s].size() / ld;  // every row of every copy
+    for (int values = 0; values < 2; ++values) {
+      const std::vector<float>& x = values ? p.v[s] : p.k[s];
+      std::vector<uint8_t>& bytes = values ? st->v[s] : st->k[s];
+      std::vector<float>& scales = values ? st->vs[s] : st->ks[s];
+      std::vector<float>& dec = values ? st->v_dec[s] : st->k_dec[s];
+      bytes.assign(x.size() * eb, 0);
+      scales.assign(total_rows * (size_t)p.H, 0.0f);
+      dec.assign(x.size(), 0.0f);
+      for (size_t r = 0; r < total_rows; ++r) {
+        kv_encode_row(dtype, x.data() + r * ld, p.H, p.hd, bytes.data() + r * ld * eb, scales.data() + r * p.H);
+        for (int64_t h = 0; h < p.H; ++h)
+          kv_decode_head_rows(dtype, bytes.data() + (r * ld + (size_t)(h * p.hd)) * eb, 0,
+                              scales.data() + r * p.H + h, 0, 1, (int32_t)p.hd, dec.data() + r * ld + h * p.hd, 0);
+      }
+    }
+    KvSegment& q = stored->kv[s];
+    q.k = st->k[s].data();
+    q.v = st->v[s].data();
+    q.dtype = dtype;
+    if (dtype == KvDtype::q8) {
+      q.k_scale = st->ks[s].data();
+      q.v_scale = st->vs[s].data();
+      q.ld_scale = (size_t)p.H;
+      q.scale_batch_stride = src.batch_stride / ld * (size_t)p.H;
+    }
+    decoded->kv[s].k = st->k_dec[s].data();
+    decoded->kv[s].v = st->v_dec[s].data();
+  }
+}
+
+}  // namespace
+
+TEST_CASE("attention: f16 and q8 K/V segments read as their f32 decoding, on every kernel") {
+  using jepa::ops::KvDtype;
+  const int64_t tpss[] = {3, 13, 67};
+  const int64_t hds[] = {20, 64, 80};
+  uint32_t seed = 900;
+  for (KvDtype dtype : {KvDtype::f16, KvDtype::q8}) {
+    double worst_vs_f32 = 0;
+    for (int64_t tps : tpss)
+      for (int64_t hd : hds) {
+        // prefix (shared), cache, fresh: the AC predictor's planning layout
+        std::vector<int64_t> rows = {tps, 2 * tps, 2 * tps};
+        Problem p(2, 3, hd, 2 * tps, rows, true, seed++);
+        p.a.kv[0].first_step = 0;
+        p.a.kv[1].first_step = 1;
+        p.a.kv[2].first_step = 3;
+        p.a.step_tokens = tps;
+        p.a.q_first_step = 3;
+        StoredKv st;
+        AttentionArgs stored, decoded;
+        store_segments(p, dtype, &st, &stored, &decoded);
+        // The fresh segment stays f32, as in the models.
+        stored.kv[2] = p.a.kv[2];
+        decoded.kv[2] = p.a.kv[2];
+        const std::vector<float> ref_decoded = run_ref(decoded);
+        // The reference reads stored K/V through the same scalar decode: exact.
+        CHECK(max_abs_diff(run_ref(stored), ref_decoded) == 0.0);
+        const double tol = kFusedRelTol * p.max_abs_v();
+        for (const auto* k : runnable_kernels()) {
+          const double err = max_abs_diff(run_fused(stored, *k), ref_decoded);
+          INFO(std::string(jepa::ops::kv_dtype_name(dtype)) << " kernel " << std::string(k->name) << " tps=" << tps
+                                               << " hd=" << hd << " err " << err);
+          CHECK(err <= tol);
+        }
+        // Bit-identical across thread counts with stored segments too.
+        jepa::ThreadPool pool(3);
+        CHECK(max_abs_diff(run_fused(stored, jepa::kernels::choose_attention_kernel(), pool.parallel_for()),
+                           run_fused(stored, jepa::kernels::choose_attention_kernel())) == 0.0);
+        worst_vs_f32 = std::max(worst_vs_f32, max_abs_diff(run_ref(stored), run_ref(p.a)) / p.max_abs_v());
+      }
+    MESSAGE(std::string(jepa::ops::kv_dtype_name(dtype)) << " K/V: max |out - out with f32 K/V| / max|v| = " << worst_vs_f32);
+    // f16: 11-bit mantissas; q8: 1/254 of each head row's largest |x| (|x| up to ~5 sigma here).
+    CHECK(worst_vs_f32 < (dtype == KvDtype::f16 ? 2e-3 : 3e-2));
+  }
+}
+
+TEST_CASE("attention: kv_encode_row / kv_decode_head_rows round trip") {
+  using namespace jepa::ops;
+  const std::vector<float> x = randn(2 * 24, 77, 3.0f);
+  std::vector<int8_t> q(48);
+  float scales[2];
+  kv_encode_row(KvDtype::q8, x.data(), 2, 24, q.data(), scales);
+  std::vector<float> back(48);
+  kv_decode_head_rows(KvDtype::q8, q.data(), 24, scales, 1, 2, 24, back.data(), 24);  // 2 "rows" of one head
+  for (int h = 0; h < 2; ++h) {
+    float amax = 0;
+    for (int i = 0; i < 24; ++i) amax = std::max(amax, std::fabs(x[h * 24 + i]));
+    CHECK(scales[h] == doctest::Approx(amax / 127.0f));
+    for (int i = 0; i < 24; ++i) CHECK(std::fabs(back[h * 24 + i] - x[h * 24 + i]) <= 0.5f * scales[h] * 1.0001f);
+  }
+  std::vector<uint16_t> hbits(48);
+  kv_encode_row(KvDtype::f16, x.data(), 2, 24, hbits.data(), nullptr);
+  kv_decode_head_rows(KvDtype::f16, hbits.data(), 24, nullptr, 0, 2, 24, back.data(), 24);
+  for (int i = 0; i < 48; ++i) CHECK(std::fabs(back[i] - x[i]) <= std::fabs(x[i]) * (1.0f / 2048.0f));
+  KvDtype d;
+  CHECK(kv_dtype_from_name("q8", &d));
+  CHECK(d == KvDtype::q8);
+  CHECK_FALSE(kv_dtype_from_name("q4", &d));
+}

@@ -72,7 +72,7 @@ struct MemRig {
       : opt(o),
         state(ac_memory_arena_bytes(shared->cfg, o)),
         scratch(ac_rerun_arena_bytes(shared->cfg, o.window + 1) +
-                ac_memory_save_scratch_bytes(shared->cfg, o, KvStorage::q8) + (1 << 16)) {
+                ac_memory_save_scratch_bytes(shared->cfg, o, KvStorage::q8_heads) + (1 << 16)) {
     REQUIRE(ac_memory_create(shared->model(), o, state.arena, &mem).is_ok());
   }
 };
@@ -188,6 +188,61 @@ TEST_CASE("save, restore and continue == never stopping") {
     // A different model id is refused.
     CHECK(ac_memory_load(dst.mem, path.c_str(), ParallelFor(), dst.scratch.arena, 0x1234).code() ==
           Error::shape_mismatch);
+  }
+  std::remove(path.c_str());
+}
+
+// A memory whose cache holds f16 or q8 K/V (AcMemoryOptions::kv_dtype) saves
+// them in its own storage (kv_storage_of) and restores bit for bit: the
+// continuation equals never stopping exactly. Other storages convert through
+// f32 and stay within the storage's rounding.
+TEST_CASE("f16 and q8 memory caches: save, restore and continue == never stopping") {
+  auto holder = plantest::random_ac_model(mem_config(), 34);
+  REQUIRE(holder->status.is_ok());
+  const Episode ep{holder->cfg.patches_per_step(), holder->cfg.embed_dim};
+  const size_t frame = (size_t)(ep.hw * ep.D);
+  auto run = [&](MemRig& rig, int from, int to, std::vector<std::vector<float>>* preds) {
+    for (int t = from; t < to; ++t) {
+      const std::vector<float> z = ep.obs(t);
+      double p[7];
+      float a[7];
+      ep.pose(t, p);
+      ep.action(t, a);
+      REQUIRE(ac_memory_observe(rig.mem, z.data(), p).is_ok());
+      std::vector<float> pred(frame);
+      REQUIRE(ac_memory_commit(rig.mem, ParallelFor(), rig.scratch.arena, a, pred.data()).is_ok());
+      if (preds) preds->push_back(pred);
+    }
+  };
+  const std::string path = temp_path("kvdtype");
+  for (ops::KvDtype dtype : {ops::KvDtype::f16, ops::KvDtype::q8}) {
+    AcMemoryOptions o;
+    o.window = 4;
+    o.keep = 2;
+    o.kv_dtype = dtype;
+    MemRig ref(holder.get(), o);
+    std::vector<std::vector<float>> ref_pred;
+    run(ref, 0, 5, nullptr);
+    run(ref, 5, 9, &ref_pred);
+    for (KvStorage kv : {kv_storage_of(dtype), KvStorage::f32, KvStorage::q8_heads}) {
+      MemRig src(holder.get(), o);
+      run(src, 0, 5, nullptr);
+      MemorySaveOptions so;
+      so.kv = kv;
+      REQUIRE(ac_memory_save(src.mem, path.c_str(), src.scratch.arena, so).is_ok());
+      MemRig dst(holder.get(), o);
+      const Status st = ac_memory_load(dst.mem, path.c_str(), ParallelFor(), dst.scratch.arena);
+      REQUIRE_MESSAGE(st.is_ok(), st.message());
+      std::vector<std::vector<float>> preds;
+      run(dst, 5, 9, &preds);
+      double worst = 0;
+      for (size_t i = 0; i < preds.size(); ++i)
+        worst = std::fmax(worst, max_abs_diff(preds[i].data(), ref_pred[i].data(), frame));
+      MESSAGE(std::string(ops::kv_dtype_name(dtype)) << " cache, file storage " << (unsigned)kv << ": "
+              << ac_memory_file_bytes(src.mem, kv) << " bytes, max |prediction - never stopped| = " << worst);
+      if (kv == kv_storage_of(dtype)) CHECK(worst == 0.0);
+      else CHECK(worst <= 1e-1);
+    }
   }
   std::remove(path.c_str());
 }

@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "jepa/plan/rollout.hpp"
@@ -298,4 +299,68 @@ TEST_CASE("a shared start equals the replicated start, step by step") {
         CHECK(max_abs_diff(shared.frame, shared.frame + frame, frame) > 1e-4);  // the actions differ
       }
     }
+}
+
+// K/V caches in f16 and q8 (AcRolloutOptions::kv_dtype): the same rollout as
+// with f32 up to the storage's rounding, measured and bounded; a q8 prefix
+// under f16 candidates mixes dtypes across segments; bit-identical for any
+// thread count; the cache takes 1/2 and ~1/4 of the f32 bytes.
+TEST_CASE("f16 and q8 K/V caches follow the f32 rollout, on a prefix and not") {
+  const models::AcPredictorConfig cfg = small_config();
+  auto holder = plantest::random_ac_model(cfg, 14);
+  REQUIRE(holder->status.is_ok());
+  const int64_t hw = cfg.patches_per_step(), D = cfg.embed_dim, T = 3, B = 2, steps = 3;
+  const size_t frame = (size_t)(hw * D);
+  const std::vector<float> ctx = plantest::random_latents(T * hw, D, 41);
+  std::vector<double> poses(T * 7);
+  std::vector<float> ctx_actions(T * 7), acts(steps * B * 7);
+  for (int64_t i = 0; i < T * 7; ++i) poses[i] = 0.1 * std::cos(0.3 * i), ctx_actions[i] = 0.02f * std::sin(1.1f * i);
+  for (size_t i = 0; i < acts.size(); ++i) acts[i] = 0.05f * std::sin(0.7f * (float)i);
+  using ops::KvDtype;
+  // out[s]: [B][HW][D] after step s, for a prefix of dtype `pre` and candidates of dtype `own`.
+  auto run = [&](KvDtype pre, KvDtype own, const ParallelFor& par) {
+    AcRolloutOptions po, qo;
+    po.max_steps = T - 1;
+    po.max_prefill_steps = T;
+    po.kv_dtype = pre;
+    qo.batch = B;
+    qo.max_steps = steps;
+    qo.kv_dtype = own;
+    Buffer buf(ac_rollout_arena_bytes(cfg, po) + ac_rollout_arena_bytes(cfg, qo, T - 1));
+    AcRollout prefix, q;
+    REQUIRE(ac_rollout_create(holder->model(), po, buf.arena, &prefix).is_ok());
+    REQUIRE(ac_rollout_prefill(prefix, par, buf.arena, T, ctx.data(), poses.data(), ctx_actions.data()).is_ok());
+    REQUIRE(ac_rollout_create(holder->model(), qo, buf.arena, &q, &prefix.cache).is_ok());
+    REQUIRE(ac_rollout_start_shared(q, prefix.frame, prefix.pose).is_ok());
+    std::vector<float> out(steps * B * frame);
+    for (int64_t s = 0; s < steps; ++s)
+      REQUIRE(ac_rollout_step(q, par, buf.arena, acts.data() + s * B * 7, out.data() + s * B * frame).is_ok());
+    return out;
+  };
+  const std::vector<float> f32 = run(KvDtype::f32, KvDtype::f32, ParallelFor());
+  double scale = 0;
+  for (float x : f32) scale = std::fmax(scale, std::fabs(x));
+  ThreadPool pool(3);
+  struct Case {
+    KvDtype pre, own;
+    double rel_tol;
+  };
+  // Measured: f16 1.4e-3, q8 0.7e-2 .. 1.8e-2 of the largest |output| (the test prints them).
+  const Case cases[] = {{KvDtype::f16, KvDtype::f16, 5e-3}, {KvDtype::q8, KvDtype::q8, 6e-2},
+                        {KvDtype::q8, KvDtype::f16, 6e-2}, {KvDtype::f32, KvDtype::q8, 6e-2}};
+  for (const Case& c : cases) {
+    const std::vector<float> got = run(c.pre, c.own, ParallelFor());
+    const double rel = max_abs_diff(got.data(), f32.data(), got.size()) / scale;
+    MESSAGE("prefix " << std::string(ops::kv_dtype_name(c.pre)) << ", own " << std::string(ops::kv_dtype_name(c.own)) << ": max |out - f32 cache| / max|out| over "
+                      << steps << " steps = " << rel);
+    CHECK(rel < c.rel_tol);
+    CHECK(rel > 0.0);  // the storage is really used
+    CHECK(std::memcmp(run(c.pre, c.own, pool.parallel_for()).data(), got.data(), got.size() * 4) == 0);
+  }
+  const size_t b32 = models::ac_kv_cache_bytes(cfg, B, steps, KvDtype::f32);
+  const size_t b16 = models::ac_kv_cache_bytes(cfg, B, steps, KvDtype::f16);
+  const size_t b8 = models::ac_kv_cache_bytes(cfg, B, steps, KvDtype::q8);
+  MESSAGE("cache bytes, B=" << B << " x " << steps << " steps: f32 " << b32 << ", f16 " << b16 << ", q8 " << b8);
+  CHECK(b16 * 2 <= b32 + 4 * Arena::kAlign);
+  CHECK(b8 * 3 < b32);
 }

@@ -30,18 +30,20 @@ struct AttnKernelInfo {
   Isa isa;
   AttnTileFn fn;
   AttnPackKtFn pack_kt;  // null: the kernel reads k as it is (AttnTileArgs::kt stays null)
+  AttnWidenF16Fn widen_f16;  // null: the scalar conversion (ref/math.hpp)
 };
 
 // Every tile kernel in this build, best first; the reference is always last.
 inline const AttnKernelInfo* attention_kernels(size_t* count) {
   static const AttnKernelInfo kAll[] = {
 #if defined(JEPA_KERNELS_X86_AVX2)
-      {"f32_attention_8x64__avx2", Isa::avx2, &x86::f32_attention_8x64__avx2, &x86::f32_attention_pack_kt__avx2},
+      {"f32_attention_8x64__avx2", Isa::avx2, &x86::f32_attention_8x64__avx2, &x86::f32_attention_pack_kt__avx2,
+       &x86::f16_widen_rows__avx2},
 #endif
 #if defined(JEPA_KERNELS_ARM_NEON) && defined(JEPA_HAVE_ATTENTION_NEON)
-      {"f32_attention_8x64__neon", Isa::neon, &arm::f32_attention_8x64__neon, nullptr},
+      {"f32_attention_8x64__neon", Isa::neon, &arm::f32_attention_8x64__neon, nullptr, &arm::f16_widen_rows__neon},
 #endif
-      {"f32_attention_tile__ref", Isa::scalar, &ref::f32_attention_tile__ref, nullptr},
+      {"f32_attention_tile__ref", Isa::scalar, &ref::f32_attention_tile__ref, nullptr, nullptr},
   };
   *count = sizeof(kAll) / sizeof(kAll[0]);
   return kAll;

@@ -59,6 +59,10 @@ using AttnTileFn = void (*)(const AttnTileArgs& a);
 // stride ldk), head_dim floats each, into kt [head_dim][kAttnKeys].
 using AttnPackKtFn = void (*)(const float* k, size_t ldk, int32_t keys, int32_t head_dim, float* kt);
 
+// Widens rows x n halfs (rows ld elements apart) to floats (ld_dst apart):
+// f16 K/V caches are read through it, once per key block and task.
+using AttnWidenF16Fn = void (*)(const uint16_t* src, size_t ld, int32_t rows, int32_t n, float* dst, size_t ld_dst);
+
 }  // namespace kernels
 }  // namespace jepa
 

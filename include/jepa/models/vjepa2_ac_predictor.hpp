@@ -166,45 +166,115 @@ struct AcPredictorWeights {
 // KV cache
 
 // K (after RoPE) and V of every layer for `batch` sequences, steps
-// [first_step, first_step + capacity_steps). Memory comes from an arena
-// (ac_kv_cache_init). With a prefix, steps [0, first_step) are read from the
-// prefix cache (batch 1, shared by all sequences) and first_step is the
-// prefix's steps_cached at init time; the prefix must not change while this
-// cache is used (forward_steps checks it).
+// [first_step, first_step + capacity_steps), stored as f32, f16 or q8
+// (ops/kv_dtype.hpp: q8 has one scale per row and head). Memory comes from an
+// arena (ac_kv_cache_init). With a prefix, steps [0, first_step) are read
+// from the prefix cache (batch 1, shared by all sequences; its dtype may
+// differ) and first_step is the prefix's steps_cached at init time; the
+// prefix must not change while this cache is used (forward_steps checks it).
+// A step's queries attend to their own step's K/V as computed (f32); steps
+// after it read them from the cache, in its dtype.
 struct AcKvCache {
   int64_t batch = 0;            // sequences
   int64_t capacity_steps = 0;   // own steps this cache can hold
   int64_t tokens_per_step = 0;  // cond_tokens + HW of the config it was made for
   int64_t width = 0;            // P
+  int64_t heads = 0;            // q8: scales per row
   int64_t depth = 0;            // layers
   int64_t first_step = 0;       // absolute step of own row 0
   int64_t steps_cached = 0;     // absolute: steps [0, steps_cached) are valid (prefix + own)
-  float* k = nullptr;           // [depth][batch][capacity_steps * tokens_per_step][width]
-  float* v = nullptr;           // same layout
+  ops::KvDtype dtype = ops::KvDtype::f32;
+  void* k = nullptr;            // [depth][batch][capacity_steps * tokens_per_step][width] of dtype
+  void* v = nullptr;            // same layout
+  float* k_scale = nullptr;     // q8: [depth][batch][capacity_steps * tokens_per_step][heads]
+  float* v_scale = nullptr;
   const AcKvCache* prefix = nullptr;
 
   int64_t rows_per_seq() const { return capacity_steps * tokens_per_step; }
-  size_t layer_stride() const { return (size_t)(batch * rows_per_seq() * width); }
-  float* k_layer(int l) const { return k + (size_t)l * layer_stride(); }
-  float* v_layer(int l) const { return v + (size_t)l * layer_stride(); }
+  size_t layer_elems() const { return (size_t)(batch * rows_per_seq() * width); }
+  size_t layer_scales() const { return (size_t)(batch * rows_per_seq() * heads); }
+  void* k_layer(int l) const { return static_cast<uint8_t*>(k) + (size_t)l * layer_elems() * ops::kv_elem_bytes(dtype); }
+  void* v_layer(int l) const { return static_cast<uint8_t*>(v) + (size_t)l * layer_elems() * ops::kv_elem_bytes(dtype); }
+  float* k_scale_layer(int l) const { return k_scale ? k_scale + (size_t)l * layer_scales() : nullptr; }
+  float* v_scale_layer(int l) const { return v_scale ? v_scale + (size_t)l * layer_scales() : nullptr; }
+  // Layer l's own rows as an attention segment (the first `rows` rows of each sequence).
+  ops::KvSegment segment(int l, int64_t rows) const {
+    ops::KvSegment seg;
+    seg.k = k_layer(l);
+    seg.v = v_layer(l);
+    seg.ld = (size_t)width;
+    seg.batch_stride = batch > 1 ? (size_t)(rows_per_seq() * width) : 0;
+    seg.rows = rows;
+    seg.first_step = first_step;
+    seg.dtype = dtype;
+    seg.k_scale = k_scale_layer(l);
+    seg.v_scale = v_scale_layer(l);
+    seg.ld_scale = (size_t)heads;
+    seg.scale_batch_stride = batch > 1 ? (size_t)(rows_per_seq() * heads) : 0;
+    return seg;
+  }
+  // Row r of sequence b, layer l, K (values = false) or V: its bytes and q8 scales.
+  void* row_data(int l, bool values, int64_t b, int64_t r) const {
+    return static_cast<uint8_t*>(values ? v_layer(l) : k_layer(l)) +
+           (size_t)(b * rows_per_seq() + r) * (size_t)width * ops::kv_elem_bytes(dtype);
+  }
+  float* row_scales(int l, bool values, int64_t b, int64_t r) const {
+    float* s = values ? v_scale_layer(l) : k_scale_layer(l);
+    return s ? s + (size_t)(b * rows_per_seq() + r) * (size_t)heads : nullptr;
+  }
+  // Stores that row from `width` floats / reads it back as floats.
+  void store(int l, bool values, int64_t b, int64_t r, const float* x) const {
+    ops::kv_encode_row(dtype, x, heads, width / heads, row_data(l, values, b, r), row_scales(l, values, b, r));
+  }
+  void load(int l, bool values, int64_t b, int64_t r, float* x) const {
+    const int64_t hd = width / heads;
+    const float* sc = row_scales(l, values, b, r);
+    for (int64_t h = 0; h < heads; ++h)
+      ops::kv_decode_head_rows(dtype, static_cast<const uint8_t*>(row_data(l, values, b, r)) +
+                                          (size_t)(h * hd) * ops::kv_elem_bytes(dtype),
+                               0, sc ? sc + h : nullptr, 0, 1, (int32_t)hd, x + h * hd, 0);
+  }
   // Forget own steps (keep the prefix): a planner's next batch of candidates.
   void rewind() { steps_cached = first_step; }
 };
 
-inline size_t ac_kv_cache_floats(const AcPredictorConfig& c, int64_t batch, int64_t capacity_steps) {
+inline size_t ac_kv_cache_elems(const AcPredictorConfig& c, int64_t batch, int64_t capacity_steps) {
   return (size_t)(c.depth * batch * capacity_steps * c.tokens_per_step() * c.pred_embed_dim);
 }
 
-// Arena bytes of one cache (K and V), including alignment padding.
-inline size_t ac_kv_cache_bytes(const AcPredictorConfig& c, int64_t batch, int64_t capacity_steps) {
+inline size_t ac_kv_cache_floats(const AcPredictorConfig& c, int64_t batch, int64_t capacity_steps) {
+  return ac_kv_cache_elems(c, batch, capacity_steps);
+}
+
+namespace detail {
+
+// The cache's arena blocks, in order (measure and init share it).
+inline void alloc_ac_kv_cache(Arena& arena, const AcPredictorConfig& c, int64_t batch, int64_t capacity_steps,
+                              ops::KvDtype dtype, AcKvCache* k) {
+  const size_t n = ac_kv_cache_elems(c, batch, capacity_steps);
+  k->k = arena.alloc<uint8_t>(n * ops::kv_elem_bytes(dtype));
+  k->v = arena.alloc<uint8_t>(n * ops::kv_elem_bytes(dtype));
+  if (dtype == ops::KvDtype::q8) {
+    const size_t s = (size_t)(c.depth * batch * capacity_steps * c.tokens_per_step() * c.num_heads);
+    k->k_scale = arena.alloc<float>(s);
+    k->v_scale = arena.alloc<float>(s);
+  }
+}
+
+}  // namespace detail
+
+// Arena bytes of one cache (K and V, q8 scales), including alignment padding.
+inline size_t ac_kv_cache_bytes(const AcPredictorConfig& c, int64_t batch, int64_t capacity_steps,
+                                ops::KvDtype dtype = ops::KvDtype::f32) {
   Arena measure;
-  measure.alloc<float>(ac_kv_cache_floats(c, batch, capacity_steps));
-  measure.alloc<float>(ac_kv_cache_floats(c, batch, capacity_steps));
+  AcKvCache k;
+  detail::alloc_ac_kv_cache(measure, c, batch, capacity_steps, dtype, &k);
   return measure.peak();
 }
 
 inline Status ac_kv_cache_init(AcKvCache* cache, const AcPredictorConfig& c, Arena& arena, int64_t batch,
-                               int64_t capacity_steps, const AcKvCache* prefix = nullptr) {
+                               int64_t capacity_steps, const AcKvCache* prefix = nullptr,
+                               ops::KvDtype dtype = ops::KvDtype::f32) {
   if (batch < 1 || capacity_steps < 1)
     return Status::error(Error::invalid_argument, "AcKvCache: batch %lld and capacity %lld steps must be >= 1",
                          (long long)batch, (long long)capacity_steps);
@@ -213,17 +283,20 @@ inline Status ac_kv_cache_init(AcKvCache* cache, const AcPredictorConfig& c, Are
     return Status::error(Error::invalid_argument,
                          "AcKvCache: a prefix cache must have batch 1 and this config's sizes (it has batch %lld)",
                          (long long)prefix->batch);
+  if (dtype != ops::KvDtype::f32 && dtype != ops::KvDtype::f16 && dtype != ops::KvDtype::q8)
+    return Status::error(Error::invalid_argument, "AcKvCache: unknown K/V dtype %d", (int)dtype);
   AcKvCache k;
   k.batch = batch;
   k.capacity_steps = capacity_steps;
   k.tokens_per_step = c.tokens_per_step();
   k.width = c.pred_embed_dim;
+  k.heads = c.num_heads;
   k.depth = c.depth;
+  k.dtype = dtype;
   k.prefix = prefix;
   k.first_step = prefix ? prefix->steps_cached : 0;
   k.steps_cached = k.first_step;
-  k.k = arena.alloc<float>(ac_kv_cache_floats(c, batch, capacity_steps));
-  k.v = arena.alloc<float>(ac_kv_cache_floats(c, batch, capacity_steps));
+  detail::alloc_ac_kv_cache(arena, c, batch, capacity_steps, dtype, &k);
   JEPA_RETURN_IF_ERROR(detail::check_arena(arena, "AcKvCache"));
   *cache = k;
   return Status::ok();
@@ -365,22 +438,11 @@ inline void ac_attention_layer(const AcPredictorConfig& c, const ParallelFor& pa
   if (cache.prefix != nullptr && cache.first_step > 0) {
     const AcKvCache& pre = *cache.prefix;
     ops::KvSegment& seg = a.kv[a.n_kv++];
-    seg.k = pre.k_layer(l);
-    seg.v = pre.v_layer(l);
-    seg.ld = (size_t)P;
+    seg = pre.segment(l, (pre.steps_cached - pre.first_step) * tps);
     seg.batch_stride = 0;  // shared by every sequence
-    seg.rows = (pre.steps_cached - pre.first_step) * tps;
-    seg.first_step = pre.first_step;
+    seg.scale_batch_stride = 0;
   }
-  if (own0 > 0) {
-    ops::KvSegment& seg = a.kv[a.n_kv++];
-    seg.k = cache.k_layer(l);
-    seg.v = cache.v_layer(l);
-    seg.ld = (size_t)P;
-    seg.batch_stride = (size_t)(cache.rows_per_seq() * P);
-    seg.rows = own0;
-    seg.first_step = cache.first_step;
-  }
+  if (own0 > 0) a.kv[a.n_kv++] = cache.segment(l, own0);
   ops::KvSegment& fresh = a.kv[a.n_kv++];
   fresh.k = qkv + P;
   fresh.v = qkv + 2 * P;
@@ -396,15 +458,13 @@ inline void ac_attention_layer(const AcPredictorConfig& c, const ParallelFor& pa
   a.q_first_step = first_step;
   ops::attention(par, a, s.block.scores);
   if (!append) return;
-  float* kl = cache.k_layer(l);
-  float* vl = cache.v_layer(l);
-  for (int64_t b = 0; b < batch; ++b)
-    for (int64_t r = 0; r < rows; ++r) {
-      const float* src = qkv + (b * rows + r) * 3 * P;
-      const size_t dst = (size_t)((b * cache.rows_per_seq() + own0 + r) * P);
-      std::memcpy(kl + dst, src + P, (size_t)P * 4);
-      std::memcpy(vl + dst, src + 2 * P, (size_t)P * 4);
+  detail::for_row_chunks(par, batch * rows, [&](int64_t r0, int64_t r1) {
+    for (int64_t br = r0; br < r1; ++br) {
+      const float* src = qkv + br * 3 * P;
+      cache.store(l, false, br / rows, own0 + br % rows, src + P);
+      cache.store(l, true, br / rows, own0 + br % rows, src + 2 * P);
     }
+  });
 }
 
 }  // namespace detail

@@ -18,6 +18,7 @@
 
 #include "../config.hpp"
 #include "../runtime/parallel.hpp"
+#include "kv_dtype.hpp"
 #include "softmax.hpp"
 
 namespace jepa {
@@ -26,14 +27,32 @@ namespace ops {
 constexpr int kMaxKvSegments = 3;
 
 struct KvSegment {
-  // Head h of row j for batch element b: k + b*batch_stride + j*ld + h*head_dim.
-  const float* k = nullptr;
-  const float* v = nullptr;
+  // Head h of row j for batch element b: element b*batch_stride + j*ld +
+  // h*head_dim of k (and v), elements of type `dtype` (kv_dtype.hpp).
+  const void* k = nullptr;
+  const void* v = nullptr;
   size_t ld = 0;            // row stride (elements) of k and v
-  size_t batch_stride = 0;  // 0: the segment is shared by every batch element
+  size_t batch_stride = 0;  // elements; 0: the segment is shared by every batch element
   int64_t rows = 0;
   int64_t first_step = 0;   // block-causal only: step of row 0
+  KvDtype dtype = KvDtype::f32;
+  // q8 only: the scale of (b, j, h) at k_scale[b*scale_batch_stride + j*ld_scale + h].
+  const float* k_scale = nullptr;
+  const float* v_scale = nullptr;
+  size_t ld_scale = 0;
+  size_t scale_batch_stride = 0;
 };
+
+// Keys (or values) [j0, j0 + rows) of head h, batch element b, as f32 rows of
+// head_dim floats ld_dst apart: the scalar load every path is checked against.
+inline void kv_segment_load(const KvSegment& seg, bool values, int64_t b, int64_t h, int64_t head_dim, int64_t j0,
+                            int32_t rows, float* dst, size_t ld_dst) {
+  const size_t e = (size_t)b * seg.batch_stride + (size_t)j0 * seg.ld + (size_t)(h * head_dim);
+  const void* base = static_cast<const uint8_t*>(values ? seg.v : seg.k) + e * kv_elem_bytes(seg.dtype);
+  const float* sc = values ? seg.v_scale : seg.k_scale;
+  if (sc) sc += (size_t)b * seg.scale_batch_stride + (size_t)j0 * seg.ld_scale + (size_t)h;
+  kv_decode_head_rows(seg.dtype, base, seg.ld, sc, seg.ld_scale, rows, (int32_t)head_dim, dst, ld_dst);
+}
 
 // Block-causal (step_tokens > 0): query i sits at step q_first_step +
 // i / step_tokens, row j of a segment at seg.first_step + j / step_tokens; a
@@ -64,9 +83,14 @@ inline int64_t attention_total_keys(const AttentionArgs& a) {
   return n;
 }
 
-// Scratch attention_ref needs: one score row per (batch, head) task.
+// Scratch attention_ref needs: one score row and one decoded key/value row
+// per (batch, head) task.
+inline size_t attention_ref_task_floats(const AttentionArgs& a) {
+  return (size_t)(attention_total_keys(a) + a.head_dim);
+}
+
 inline size_t attention_ref_scratch_floats(const AttentionArgs& a) {
-  return (size_t)(a.batch * a.heads * attention_total_keys(a));
+  return (size_t)(a.batch * a.heads) * attention_ref_task_floats(a);
 }
 
 namespace detail {
@@ -89,6 +113,7 @@ inline float dot(const float* a, const float* b, int64_t n) {
 // One (batch, head) task: every query row of that head.
 inline void attention_ref_task(const AttentionArgs& a, int64_t b, int64_t h, float* scores) {
   const int64_t hd = a.head_dim, nk_total = attention_total_keys(a);
+  float* row = scores + nk_total;  // one key or value of this head, as f32
   const float neg_inf = -std::numeric_limits<float>::infinity();
   for (int64_t i = 0; i < a.nq; ++i) {
     const float* q = a.q + (size_t)b * a.q_batch_stride + (size_t)i * a.ldq + (size_t)(h * hd);
@@ -99,10 +124,10 @@ inline void attention_ref_task(const AttentionArgs& a, int64_t b, int64_t h, flo
     for (int s = 0; s < a.n_kv; ++s) {
       const KvSegment& seg = a.kv[s];
       const int64_t vis = visible_rows(a, seg, qs);
-      const float* kb = seg.k + (size_t)b * seg.batch_stride + (size_t)(h * hd);
       for (int64_t j = 0; j < vis; ++j) {
         const bool allowed = mrow == nullptr || mrow[col + j] != 0;
-        scores[n++] = allowed ? dot(q, kb + (size_t)j * seg.ld, hd) * a.scale : neg_inf;
+        kv_segment_load(seg, false, b, h, hd, j, 1, row, 0);
+        scores[n++] = allowed ? dot(q, row, hd) * a.scale : neg_inf;
       }
       col += seg.rows;
     }
@@ -113,12 +138,11 @@ inline void attention_ref_task(const AttentionArgs& a, int64_t b, int64_t h, flo
     for (int s = 0; s < a.n_kv; ++s) {
       const KvSegment& seg = a.kv[s];
       const int64_t vis = visible_rows(a, seg, qs);
-      const float* vb = seg.v + (size_t)b * seg.batch_stride + (size_t)(h * hd);
       for (int64_t j = 0; j < vis; ++j) {
         const float p = scores[n++];
         if (p == 0.0f) continue;
-        const float* v = vb + (size_t)j * seg.ld;
-        for (int64_t d = 0; d < hd; ++d) o[d] += p * v[d];
+        kv_segment_load(seg, true, b, h, hd, j, 1, row, 0);
+        for (int64_t d = 0; d < hd; ++d) o[d] += p * row[d];
       }
     }
   }
@@ -131,10 +155,10 @@ inline void attention_ref_task(const AttentionArgs& a, int64_t b, int64_t h, flo
 // thread count.
 inline void attention_ref(const ParallelFor& par, const AttentionArgs& a, float* scratch) {
   JEPA_ASSERT(a.n_kv >= 1 && a.n_kv <= kMaxKvSegments);
-  const int64_t nk_total = attention_total_keys(a);
+  const size_t per_task = attention_ref_task_floats(a);
   auto task = [&](size_t t) {
     const int64_t b = (int64_t)t / a.heads, h = (int64_t)t % a.heads;
-    detail::attention_ref_task(a, b, h, scratch + t * (size_t)nk_total);
+    detail::attention_ref_task(a, b, h, scratch + t * per_task);
   };
   par.for_each((size_t)(a.batch * a.heads), task);
 }

@@ -7,7 +7,9 @@
 // kernel chosen by kernels/attention-dispatch.hpp (AVX2, NEON or portable
 // C++). Each key block is packed once per task for all its query blocks (V
 // rows contiguous, K transposed if the kernel has a packer): K/V rows of a
-// qkv buffer are a multiple of 4 KiB apart and would thrash L1. Tasks are
+// qkv buffer are a multiple of 4 KiB apart and would thrash L1. Segments
+// stored as f16 or q8 (a KV cache, ops/kv_dtype.hpp) are widened to f32 in
+// that same load, so the tile kernels only ever see f32. Tasks are
 // batch x heads x query chunks, a split fixed by the shape: each output row is
 // made by one task with the same arithmetic (key blocks fixed per segment),
 // so results are bit-identical for any thread count. Per-task state lives on
@@ -58,20 +60,47 @@ inline size_t attention_scratch_floats(const AttentionArgs& a) {
 
 namespace detail {
 
-// Copies the V rows of a key block contiguously, and transposes K with the
-// kernel's packer if it has one (t.kt then points at it).
-inline void attention_pack_block(const kernels::AttnKernelInfo& kern, const float* k, const float* v, size_t ld,
-                                 int32_t keys, int32_t hd, float* kt, float* vp) {
-  if (kern.pack_kt) kern.pack_kt(k, ld, keys, hd, kt);
-  for (int32_t j = 0; j < keys; ++j) {
-    const float* src = v + (size_t)j * ld;
-    float* dst = vp + (size_t)j * (size_t)hd;
+// Keys/values [j0, j0 + keys) of head h, batch element b, loaded as the tile
+// kernel reads them: V rows contiguous in vp; K transposed into kt when the
+// kernel has a packer. f32 K without a packer is read in place (*k_rows into
+// the segment); f16/q8 K is widened to f32 rows first (into vp, which V then
+// overwrites, when there is a packer; else into kt, which is free then).
+inline void attention_load_block(const kernels::AttnKernelInfo& kern, const KvSegment& seg, int64_t b, int64_t h,
+                                 int32_t hd, int64_t j0, int32_t keys, float* kt, float* vp, const float** k_rows,
+                                 size_t* ldk) {
+  const size_t hd_ = (size_t)hd;
+  if (seg.dtype == KvDtype::f32) {
+    const size_t e = (size_t)b * seg.batch_stride + (size_t)j0 * seg.ld + (size_t)h * hd_;
+    const float* k = static_cast<const float*>(seg.k) + e;
+    const float* v = static_cast<const float*>(seg.v) + e;
+    *k_rows = k;
+    *ldk = seg.ld;
+    if (kern.pack_kt) kern.pack_kt(k, seg.ld, keys, hd, kt);
+    for (int32_t j = 0; j < keys; ++j) {
+      const float* src = v + (size_t)j * seg.ld;
+      float* dst = vp + (size_t)j * hd_;
 #if defined(__GNUC__)
-    if (j + 8 < keys)  // rows ld apart defeat the stream prefetcher
-      for (int32_t d = 0; d < hd; d += 16) __builtin_prefetch(src + 8 * ld + d);
+      if (j + 8 < keys)  // rows ld apart defeat the stream prefetcher
+        for (int32_t d = 0; d < hd; d += 16) __builtin_prefetch(src + 8 * seg.ld + d);
 #endif
-    for (int32_t d = 0; d < hd; ++d) dst[d] = src[d];
+      for (int32_t d = 0; d < hd; ++d) dst[d] = src[d];
+    }
+    return;
   }
+  auto load = [&](bool values, float* dst) {
+    if (seg.dtype == KvDtype::f16 && kern.widen_f16) {
+      const size_t e = (size_t)b * seg.batch_stride + (size_t)j0 * seg.ld + (size_t)h * hd_;
+      kern.widen_f16(static_cast<const uint16_t*>(values ? seg.v : seg.k) + e, seg.ld, keys, hd, dst, hd_);
+    } else {
+      kv_segment_load(seg, values, b, h, hd, j0, keys, dst, hd_);
+    }
+  };
+  float* k_f32 = kern.pack_kt ? vp : kt;
+  load(false, k_f32);
+  if (kern.pack_kt) kern.pack_kt(k_f32, hd_, keys, hd, kt);
+  *k_rows = kern.pack_kt ? nullptr : k_f32;
+  *ldk = hd_;
+  load(true, vp);
 }
 
 // Query chunk qc of head h, batch element b: every key block of every segment
@@ -117,14 +146,10 @@ inline void attention_fused_task(const AttentionArgs& a, const kernels::AttnKern
       seg_visible[r] = visible_rows(a, seg, qs);
       last = seg_visible[r] > last ? seg_visible[r] : last;
     }
-    const float* kb = seg.k + (size_t)b * seg.batch_stride + (size_t)(h * hd);
-    const float* vb = seg.v + (size_t)b * seg.batch_stride + (size_t)(h * hd);
     for (int64_t j0 = 0; j0 < last; j0 += kAttnKeys) {
       const int32_t nk = (int32_t)(last - j0 < kAttnKeys ? last - j0 : kAttnKeys);
       t.keys = nk;
-      t.k = kb + (size_t)j0 * seg.ld;
-      t.ldk = seg.ld;
-      attention_pack_block(kern, t.k, vb + (size_t)j0 * seg.ld, seg.ld, nk, hd, kt, vp);
+      attention_load_block(kern, seg, b, h, hd, j0, nk, kt, vp, &t.k, &t.ldk);
       for (int32_t r0 = 0; r0 < rows; r0 += kAttnRows) {
         const int32_t br = rows - r0 < kAttnRows ? rows - r0 : kAttnRows;
         bool any = false;

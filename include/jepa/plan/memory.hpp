@@ -21,11 +21,14 @@
 // [n][HW][D_enc] f32, actions [n][7] f32, poses [n][7] f64, current frame
 // [HW][D_enc] f32 + pose [7] f64 (if any), then, unless kv_none, K and V of the
 // n steps per layer ([depth][n*tokens_per_step][P], K before V per layer) in
-// f32, f16 or q8 (per-row symmetric int8 with one f32 scale per row). The
-// header and the payload each carry a CRC32C. kv_none files are small (latents
-// only) and restore by re-prefill; f32 restores bit-exactly; f16/q8 shrink the
-// file 2x/4x at a stated error (see KvStorage). Saving goes through
-// io/atomic_file.hpp, so a crash leaves the old file or the new one.
+// f32, f16, q8 (per-row symmetric int8 with one f32 scale per row) or
+// q8_heads (one scale per row and head: the q8 cache's own rows). The header
+// and the payload each carry a CRC32C. kv_none files are small (latents only)
+// and restore by re-prefill; a file in the cache's own storage (f32 for an
+// f32 cache, f16 for f16, q8_heads for q8: kv_storage_of) restores bit for
+// bit; other storages shrink or convert at a stated error (see KvStorage).
+// Saving goes through io/atomic_file.hpp, so a crash leaves the old file or
+// the new one.
 #ifndef JEPA_PLAN_MEMORY_HPP
 #define JEPA_PLAN_MEMORY_HPP
 
@@ -48,6 +51,7 @@ struct AcMemoryOptions {
   int64_t window = 8;             // max committed steps (the AC predictor trained on 8-frame clips)
   int64_t keep = 7;               // committed steps left after a slide, in [0, window)
   int64_t max_prefill_steps = 8;  // steps per forward call when re-prefilling / restoring
+  ops::KvDtype kv_dtype = ops::KvDtype::f32;  // how the committed history's K/V are held (the planners' prefix)
 };
 
 struct AcMemory {
@@ -70,6 +74,7 @@ inline AcRolloutOptions memory_rollout_options(const AcMemoryOptions& o) {
   r.batch = 1;
   r.max_steps = o.window;
   r.max_prefill_steps = o.max_prefill_steps;
+  r.kv_dtype = o.kv_dtype;
   return r;
 }
 
@@ -165,12 +170,22 @@ inline Status ac_memory_commit(AcMemory& m, const ParallelFor& par, Arena& scrat
 // to 11 significant bits (relative 2^-11 = 4.9e-4), q8 to 1/254 of its row's
 // largest magnitude; either moves the next prediction by well under 1% of the
 // latent scale, far below the int8-weight error of the model itself.
+// A file whose storage is the memory cache's own dtype (f32 / f32, f16 / f16,
+// q8_heads / q8) restores bit for bit; other pairs convert through f32.
 enum class KvStorage : uint32_t {
-  f32 = 0,   // bit-exact restore
+  f32 = 0,       // bit-exact restore into an f32 cache
   f16 = 1,
-  q8 = 2,    // per-row (one token of one layer) symmetric int8 + f32 scale
-  none = 3,  // no K/V: restore re-runs the stored latents (exact to float rounding)
+  q8 = 2,        // per-row (one token of one layer) symmetric int8 + f32 scale
+  none = 3,      // no K/V: restore re-runs the stored latents (exact to float rounding)
+  q8_heads = 4,  // the q8 cache's own rows: int8 values, then one f32 scale per head
 };
+
+inline bool kv_storage_known(uint32_t s) { return s <= (uint32_t)KvStorage::q8_heads; }
+
+// The file storage that holds a cache of dtype d exactly.
+inline KvStorage kv_storage_of(ops::KvDtype d) {
+  return d == ops::KvDtype::f16 ? KvStorage::f16 : d == ops::KvDtype::q8 ? KvStorage::q8_heads : KvStorage::f32;
+}
 
 constexpr char kMemoryMagic[8] = {'J', 'E', 'P', 'A', 'M', 'E', 'M', '1'};
 constexpr uint32_t kMemoryVersion = 1;
@@ -196,12 +211,14 @@ static_assert(sizeof(MemoryFileHeader) == 128, "memory file header layout is fix
 
 namespace detail {
 
-inline size_t kv_row_bytes(KvStorage s, int64_t width) {
+inline size_t kv_row_bytes(KvStorage s, const models::AcPredictorConfig& c) {
+  const size_t width = (size_t)c.pred_embed_dim;
   switch (s) {
-    case KvStorage::f32: return (size_t)width * 4;
-    case KvStorage::f16: return (size_t)width * 2;
-    case KvStorage::q8: return (size_t)width + 4;  // int8 values, then the f32 scale
+    case KvStorage::f32: return width * 4;
+    case KvStorage::f16: return width * 2;
+    case KvStorage::q8: return width + 4;  // int8 values, then the f32 scale
     case KvStorage::none: return 0;
+    case KvStorage::q8_heads: return width + 4 * (size_t)c.num_heads;
   }
   return 0;
 }
@@ -210,64 +227,95 @@ inline size_t memory_payload_bytes(const models::AcPredictorConfig& c, int64_t n
   const size_t frame = (size_t)(c.patches_per_step() * c.embed_dim);
   size_t b = (size_t)n * (frame * 4 + kActionDim * 4 + kPoseDim * 8);
   if (has_frame) b += frame * 4 + kPoseDim * 8;
-  b += 2 * (size_t)(c.depth * n * c.tokens_per_step()) * kv_row_bytes(kv, c.pred_embed_dim);
+  b += 2 * (size_t)(c.depth * n * c.tokens_per_step()) * kv_row_bytes(kv, c);
   return b;
 }
 
-inline void encode_kv_rows(KvStorage s, const float* src, int64_t rows, int64_t width, uint8_t* dst) {
-  const size_t rb = kv_row_bytes(s, width);
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* x = src + r * width;
-    uint8_t* o = dst + (size_t)r * rb;
-    if (s == KvStorage::f16) {
-      for (int64_t i = 0; i < width; ++i) {
-        const uint16_t h = kernels::ref::f32_to_f16(x[i]);
-        std::memcpy(o + 2 * i, &h, 2);
-      }
-    } else {  // q8
-      float amax = 0;
-      for (int64_t i = 0; i < width; ++i) amax = std::fmax(amax, std::fabs(x[i]));
-      const float scale = amax > 0 ? amax / 127.0f : 1.0f;
-      for (int64_t i = 0; i < width; ++i) {
-        float q = std::nearbyint(x[i] / scale);
-        q = q > 127 ? 127 : (q < -127 ? -127 : q);
-        o[i] = (uint8_t)(int8_t)q;
-      }
-      std::memcpy(o + width, &scale, 4);
+// Whether the file rows of storage s are byte for byte the cache's rows
+// (f32 / f16: one contiguous block per layer; q8_heads: values + scales).
+inline bool kv_storage_is_cache_layout(KvStorage s, ops::KvDtype d) {
+  return (s == KvStorage::f32 && d == ops::KvDtype::f32) || (s == KvStorage::f16 && d == ops::KvDtype::f16);
+}
+
+// One file row of storage s from cache row r of layer l (sequence 0); tmp: width floats.
+inline void encode_kv_row(KvStorage s, const models::AcKvCache& cache, int l, bool values, int64_t r, float* tmp,
+                          uint8_t* o) {
+  const int64_t width = cache.width, heads = cache.heads;
+  if (s == KvStorage::q8_heads && cache.dtype == ops::KvDtype::q8) {  // exact copy
+    std::memcpy(o, cache.row_data(l, values, 0, r), (size_t)width);
+    std::memcpy(o + width, cache.row_scales(l, values, 0, r), (size_t)heads * 4);
+    return;
+  }
+  cache.load(l, values, 0, r, tmp);
+  if (s == KvStorage::f32) {
+    std::memcpy(o, tmp, (size_t)width * 4);
+  } else if (s == KvStorage::f16) {
+    for (int64_t i = 0; i < width; ++i) {
+      const uint16_t h = kernels::ref::f32_to_f16(tmp[i]);
+      std::memcpy(o + 2 * i, &h, 2);
     }
+  } else if (s == KvStorage::q8_heads) {
+    const int64_t hd = width / heads;
+    for (int64_t h = 0; h < heads; ++h) {  // a head at a time: the scales in the file may be unaligned
+      float scale;
+      ops::kv_encode_row(ops::KvDtype::q8, tmp + h * hd, 1, hd, o + h * hd, &scale);
+      std::memcpy(o + width + 4 * h, &scale, 4);
+    }
+  } else {  // q8: one scale for the whole row
+    float amax = 0;
+    for (int64_t i = 0; i < width; ++i) amax = std::fmax(amax, std::fabs(tmp[i]));
+    const float scale = amax > 0 ? amax / 127.0f : 1.0f;
+    for (int64_t i = 0; i < width; ++i) {
+      float q = std::nearbyint(tmp[i] / scale);
+      q = q > 127 ? 127 : (q < -127 ? -127 : q);
+      o[i] = (uint8_t)(int8_t)q;
+    }
+    std::memcpy(o + width, &scale, 4);
   }
 }
 
-inline void decode_kv_rows(KvStorage s, const uint8_t* src, int64_t rows, int64_t width, float* dst) {
-  const size_t rb = kv_row_bytes(s, width);
-  for (int64_t r = 0; r < rows; ++r) {
-    const uint8_t* in = src + (size_t)r * rb;
-    float* y = dst + r * width;
-    if (s == KvStorage::f32) {
-      std::memcpy(y, in, rb);
-    } else if (s == KvStorage::f16) {
-      for (int64_t i = 0; i < width; ++i) {
-        uint16_t h;
-        std::memcpy(&h, in + 2 * i, 2);
-        y[i] = kernels::ref::f16_to_f32(h);
-      }
-    } else {
-      float scale;
-      std::memcpy(&scale, in + width, 4);
-      for (int64_t i = 0; i < width; ++i) y[i] = (float)(int8_t)in[i] * scale;
-    }
+// The reverse: cache row r of layer l (sequence 0) from a file row; tmp: width floats.
+inline void decode_kv_row(KvStorage s, const uint8_t* in, const models::AcKvCache& cache, int l, bool values,
+                          int64_t r, float* tmp) {
+  const int64_t width = cache.width, heads = cache.heads;
+  if (s == KvStorage::q8_heads && cache.dtype == ops::KvDtype::q8) {  // exact copy
+    std::memcpy(cache.row_data(l, values, 0, r), in, (size_t)width);
+    std::memcpy(cache.row_scales(l, values, 0, r), in + width, (size_t)heads * 4);
+    return;
   }
+  if (s == KvStorage::f32) {
+    std::memcpy(tmp, in, (size_t)width * 4);
+  } else if (s == KvStorage::f16) {
+    for (int64_t i = 0; i < width; ++i) {
+      uint16_t h;
+      std::memcpy(&h, in + 2 * i, 2);
+      tmp[i] = kernels::ref::f16_to_f32(h);
+    }
+  } else if (s == KvStorage::q8_heads) {
+    const int64_t hd = width / heads;
+    for (int64_t h = 0; h < heads; ++h) {
+      float scale;
+      std::memcpy(&scale, in + width + 4 * h, 4);
+      for (int64_t i = 0; i < hd; ++i) tmp[h * hd + i] = (float)(int8_t)in[h * hd + i] * scale;
+    }
+  } else {
+    float scale;
+    std::memcpy(&scale, in + width, 4);
+    for (int64_t i = 0; i < width; ++i) tmp[i] = (float)(int8_t)in[i] * scale;
+  }
+  cache.store(l, values, 0, r, tmp);
 }
 
 }  // namespace detail
 
-// Scratch ac_memory_save needs (encoded K/V for f16/q8; nothing otherwise).
+// Scratch ac_memory_save needs (encoded K/V unless the file holds the cache's
+// own contiguous rows; nothing otherwise).
 inline size_t ac_memory_save_scratch_bytes(const models::AcPredictorConfig& c, const AcMemoryOptions& o,
                                            KvStorage kv) {
-  if (kv == KvStorage::f32 || kv == KvStorage::none) return 0;
-  // One block per layer for K and one for V, each padded to the arena alignment.
-  return 2 * (size_t)(c.depth * o.window * c.tokens_per_step()) * detail::kv_row_bytes(kv, c.pred_embed_dim) +
-         (size_t)(2 * c.depth + 1) * Arena::kAlign;
+  if (kv == KvStorage::none || detail::kv_storage_is_cache_layout(kv, o.kv_dtype)) return 0;
+  // One block per layer for K and one for V, each padded to the arena alignment, and a row of floats.
+  return 2 * (size_t)(c.depth * o.window * c.tokens_per_step()) * detail::kv_row_bytes(kv, c) +
+         (size_t)c.pred_embed_dim * 4 + (size_t)(2 * c.depth + 2) * Arena::kAlign;
 }
 
 struct MemorySaveOptions {
@@ -299,7 +347,7 @@ inline Status ac_memory_image(const AcMemory& m, Arena& scratch, const MemorySav
   const models::AcPredictorConfig& c = *m.r.model.config;
   const int64_t n = m.committed(), frame = c.patches_per_step() * c.embed_dim;
   const int64_t rows = n * c.tokens_per_step(), P = c.pred_embed_dim;
-  if ((uint32_t)so.kv > (uint32_t)KvStorage::none)
+  if (!kv_storage_known((uint32_t)so.kv))
     return Status::error(Error::invalid_argument, "ac_memory_image: unknown KvStorage %u", (unsigned)so.kv);
   MemoryImage& im = *image;
   MemoryFileHeader& h = im.header;
@@ -335,20 +383,22 @@ inline Status ac_memory_image(const AcMemory& m, Arena& scratch, const MemorySav
     add(m.r.pose, kPoseDim * 8);
   }
   if (so.kv != KvStorage::none) {
-    const size_t layer_bytes = (size_t)rows * detail::kv_row_bytes(so.kv, P);
+    const models::AcKvCache& cache = m.r.cache;
+    const size_t row_bytes = detail::kv_row_bytes(so.kv, c), layer_bytes = (size_t)rows * row_bytes;
+    const bool in_place = detail::kv_storage_is_cache_layout(so.kv, cache.dtype);
+    float* tmp = in_place ? nullptr : scratch.alloc<float>((size_t)P);
     for (int l = 0; l < (int)c.depth; ++l) {
-      const float* src[2] = {m.r.cache.k_layer(l), m.r.cache.v_layer(l)};  // batch 1: rows contiguous
-      for (const float* sp : src) {
-        if (so.kv == KvStorage::f32) {
-          add(sp, layer_bytes);
+      for (bool values : {false, true}) {
+        if (in_place) {  // batch 1: the layer's rows are contiguous
+          add(values ? cache.v_layer(l) : cache.k_layer(l), layer_bytes);
           continue;
         }
         uint8_t* enc = scratch.alloc<uint8_t>(layer_bytes);
-        if (enc == nullptr && layer_bytes > 0)
+        if ((enc == nullptr && layer_bytes > 0) || tmp == nullptr)
           return Status::error(Error::out_of_memory,
                                "ac_memory_image: scratch too small for the encoded K/V (%zu bytes per layer)",
                                layer_bytes);
-        detail::encode_kv_rows(so.kv, sp, rows, P, enc);
+        for (int64_t r = 0; r < rows; ++r) detail::encode_kv_row(so.kv, cache, l, values, r, tmp, enc + r * row_bytes);
         add(enc, layer_bytes);
       }
     }
@@ -416,7 +466,7 @@ inline Status ac_memory_restore(AcMemory& m, const void* bytes, size_t size, con
   if (h.version != kMemoryVersion || h.header_bytes != sizeof(h))
     return Status::error(Error::unsupported_version, "memory file version %u (header %u bytes), reader knows %u",
                          h.version, h.header_bytes, kMemoryVersion);
-  if (h.kv_storage > (uint32_t)KvStorage::none)
+  if (!kv_storage_known(h.kv_storage))
     return Status::error(Error::unknown_dtype, "memory file: K/V storage %u unknown", h.kv_storage);
   if (h.embed_dim != c.embed_dim || h.pred_embed_dim != c.pred_embed_dim || h.depth != c.depth ||
       h.tokens_per_step != c.tokens_per_step() || h.patches_per_step != c.patches_per_step())
@@ -447,8 +497,12 @@ inline Status ac_memory_restore(AcMemory& m, const void* bytes, size_t size, con
   if (crc32c(p, expect) != h.payload_crc32c)
     return Status::error(Error::tensor_crc_mismatch, "memory file: payload CRC32C mismatch (corrupted data)");
 
-  // Valid: copy in.
-  const int64_t frame = c.patches_per_step() * c.embed_dim, rows = n * c.tokens_per_step(), P = c.pred_embed_dim;
+  // Valid: copy in (the K/V row buffer first, so that nothing fails half way).
+  ArenaScope scope(scratch);
+  float* tmp = kv == KvStorage::none ? nullptr : scratch.alloc<float>((size_t)c.pred_embed_dim);
+  if (kv != KvStorage::none && tmp == nullptr)
+    return Status::error(Error::out_of_memory, "ac_memory_restore: scratch too small for one K/V row");
+  const int64_t frame = c.patches_per_step() * c.embed_dim, rows = n * c.tokens_per_step();
   std::memcpy(m.latents, p, (size_t)(n * frame) * 4);
   p += (size_t)(n * frame) * 4;
   std::memcpy(m.actions, p, (size_t)(n * kActionDim) * 4);
@@ -465,13 +519,11 @@ inline Status ac_memory_restore(AcMemory& m, const void* bytes, size_t size, con
   m.r.started = m.has_frame;
   m.total_committed = h.total_committed;
   if (kv == KvStorage::none) return ac_memory_reprefill(m, par, scratch, n);
-  const size_t layer_bytes = (size_t)rows * detail::kv_row_bytes(kv, P);
-  for (int l = 0; l < (int)c.depth; ++l) {
-    detail::decode_kv_rows(kv, p, rows, P, m.r.cache.k_layer(l));
-    p += layer_bytes;
-    detail::decode_kv_rows(kv, p, rows, P, m.r.cache.v_layer(l));
-    p += layer_bytes;
-  }
+  const models::AcKvCache& cache = m.r.cache;
+  const size_t row_bytes = detail::kv_row_bytes(kv, c);
+  for (int l = 0; l < (int)c.depth; ++l)
+    for (bool values : {false, true})
+      for (int64_t r = 0; r < rows; ++r, p += row_bytes) detail::decode_kv_row(kv, p, cache, l, values, r, tmp);
   m.r.cache.steps_cached = m.r.cache.first_step + n;
   return Status::ok();
 }

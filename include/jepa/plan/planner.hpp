@@ -37,6 +37,7 @@ struct AcPlannerOptions {
   int64_t chunk = 0;           // candidates per forward batch; 0 = all samples
   int64_t max_prefix_steps = 8;  // most committed memory steps the planner will sit on (the memory window)
   bool rerun_history = false;  // the official way: re-run the history at every step (no shared prefix)
+  ops::KvDtype kv_dtype = ops::KvDtype::f32;  // the candidates' own cache (horizon >= 2 reads it)
   Energy energy;               // the cost of a candidate's final frame (goal latents etc.)
 
   int64_t batch() const { return chunk > 0 && chunk < samples ? chunk : samples; }
@@ -79,6 +80,7 @@ inline AcRolloutOptions planner_rollout_options(const AcPlannerOptions& o) {
   AcRolloutOptions r;
   r.batch = o.batch();
   r.max_steps = o.horizon;
+  r.kv_dtype = o.kv_dtype;
   return r;
 }
 
@@ -92,7 +94,7 @@ inline size_t ac_planner_arena_bytes(const models::AcPredictorConfig& c, const A
   size_t scratch = 0;
   if (o.rerun_history) {
     const int64_t T = o.max_prefix_steps + o.horizon;
-    m.allocate(models::ac_kv_cache_bytes(c, o.batch(), T));
+    m.allocate(models::ac_kv_cache_bytes(c, o.batch(), T, o.kv_dtype));
     AcPlanner p;
     detail::carve_rerun(m, c, o, &p);
     scratch = models::ac_predictor_steps_arena_bytes(c, o.batch(), T, T);
@@ -124,7 +126,7 @@ inline Status ac_planner_create(const AcModel& model, const AcPlannerOptions& o,
   p.step_actions = arena.alloc<float>((size_t)(o.batch() * kActionDim));
   if (o.rerun_history) {
     JEPA_RETURN_IF_ERROR(models::ac_kv_cache_init(&p.rerun_cache, *model.config, arena, o.batch(),
-                                                  o.max_prefix_steps + o.horizon));
+                                                  o.max_prefix_steps + o.horizon, nullptr, o.kv_dtype));
     detail::carve_rerun(arena, *model.config, o, &p);
   } else {
     JEPA_RETURN_IF_ERROR(

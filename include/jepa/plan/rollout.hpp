@@ -18,9 +18,11 @@
 // sequence: plan/memory.hpp), which is how planner candidates share context.
 // All memory comes from one Arena: persistent state first, then per-step
 // scratch above it (ac_rollout_arena_bytes gives the total). No heap.
-// Cached K/V are float32 while a rollout runs (what the attention op reads);
-// f16 / int8 K/V storage exists for persisted memories (plan/memory.hpp
-// KvStorage: 2x / 4x smaller files, measured prediction error there).
+// Cached K/V are f32 by default, or f16 / q8 (AcRolloutOptions::kv_dtype:
+// 2x / ~3.8x less cache memory and bandwidth; the attention op widens them to
+// f32 as it loads each key block). A step attends to its own K/V in f32 and
+// to earlier steps' in the cache's dtype; the error this adds is measured in
+// tests/plan/test_rollout.cpp.
 #ifndef JEPA_PLAN_ROLLOUT_HPP
 #define JEPA_PLAN_ROLLOUT_HPP
 
@@ -68,6 +70,7 @@ struct AcRolloutOptions {
   int64_t batch = 1;              // sequences stepped together (M = batch x tokens per step)
   int64_t max_steps = 8;          // own steps the cache holds (prefix steps not counted)
   int64_t max_prefill_steps = 1;  // steps ac_rollout_prefill runs per forward call (sizes the scratch)
+  ops::KvDtype kv_dtype = ops::KvDtype::f32;  // how the cache stores K/V
 };
 
 struct AcRollout {
@@ -98,7 +101,7 @@ inline void carve_rollout(Arena& a, const models::AcPredictorConfig& c, const Ac
 // Bytes of the persistent part (cache + buffers) and of the per-call scratch.
 inline size_t ac_rollout_state_bytes(const models::AcPredictorConfig& c, const AcRolloutOptions& o) {
   Arena m;
-  m.allocate(models::ac_kv_cache_bytes(c, o.batch, o.max_steps));
+  m.allocate(models::ac_kv_cache_bytes(c, o.batch, o.max_steps, o.kv_dtype));
   AcRollout r;
   detail::carve_rollout(m, c, o, &r);
   return m.peak();
@@ -129,7 +132,8 @@ inline Status ac_rollout_create(const AcModel& model, const AcRolloutOptions& o,
   AcRollout x;
   x.model = model;
   x.opt = o;
-  JEPA_RETURN_IF_ERROR(models::ac_kv_cache_init(&x.cache, *model.config, arena, o.batch, o.max_steps, prefix));
+  JEPA_RETURN_IF_ERROR(models::ac_kv_cache_init(&x.cache, *model.config, arena, o.batch, o.max_steps, prefix,
+                                                    o.kv_dtype));
   detail::carve_rollout(arena, *model.config, o, &x);
   JEPA_RETURN_IF_ERROR(arena.status());
   *r = x;

@@ -142,6 +142,20 @@ inline void pv_4rows(const AttnTileArgs& a, int32_t i0, const float* alpha, int3
 
 }  // namespace attn
 
+// AttnWidenF16Fn: 4 halfs a step (vcvt_f32_f16 is baseline AArch64).
+inline void f16_widen_rows__neon(const uint16_t* src, size_t ld, int32_t rows, int32_t n, float* dst, size_t ld_dst) {
+  for (int32_t j = 0; j < rows; ++j) {
+    const uint16_t* s = src + (size_t)j * ld;
+    float* d = dst + (size_t)j * ld_dst;
+    int32_t i = 0;
+    for (; i + 4 <= n; i += 4) vst1q_f32(d + i, vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(s + i))));
+    for (; i < n; ++i) {
+      uint16_t h[4] = {s[i], 0, 0, 0};
+      d[i] = vgetq_lane_f32(vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(h))), 0);
+    }
+  }
+}
+
 inline void f32_attention_8x64__neon(const AttnTileArgs& a) {
   for (int32_t i0 = 0; i0 < a.rows; i0 += 4) {
     const int32_t nrows = a.rows - i0 < 4 ? a.rows - i0 : 4;

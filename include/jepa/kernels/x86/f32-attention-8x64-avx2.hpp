@@ -265,6 +265,25 @@ JEPA_TARGET_AVX2 inline void f32_attention_pack_kt__avx2(const float* k, size_t 
   }
 }
 
+// AttnWidenF16Fn with F16C, 8 halfs a step (tails through a masked copy).
+JEPA_TARGET_AVX2 inline void f16_widen_rows__avx2(const uint16_t* src, size_t ld, int32_t rows, int32_t n, float* dst,
+                                                  size_t ld_dst) {
+  for (int32_t j = 0; j < rows; ++j) {
+    const uint16_t* s = src + (size_t)j * ld;
+    float* d = dst + (size_t)j * ld_dst;
+    int32_t i = 0;
+    for (; i + 8 <= n; i += 8)
+      _mm256_storeu_ps(d + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i))));
+    if (i < n) {
+      alignas(16) uint16_t tail[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      alignas(32) float out[8];
+      for (int32_t t = 0; t < n - i; ++t) tail[t] = s[i + t];
+      _mm256_store_ps(out, _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(tail))));
+      for (int32_t t = 0; t < n - i; ++t) d[i + t] = out[t];
+    }
+  }
+}
+
 // Needs a.kt (f32_attention_pack_kt__avx2's layout).
 JEPA_TARGET_AVX2 inline void f32_attention_8x64__avx2(const AttnTileArgs& a) {
   for (int32_t i0 = 0; i0 < a.rows; i0 += 4) {
