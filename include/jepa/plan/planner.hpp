@@ -79,7 +79,9 @@ inline void carve_rerun(Arena& a, const models::AcPredictorConfig& c, const AcPl
 inline AcRolloutOptions planner_rollout_options(const AcPlannerOptions& o) {
   AcRolloutOptions r;
   r.batch = o.batch();
-  r.max_steps = o.horizon;
+  // The last horizon step writes no K/V (nothing attends to it later), so
+  // horizon - 1 steps of cache suffice: at horizon 2, half the candidates' cache.
+  r.max_steps = o.horizon > 1 ? o.horizon - 1 : 1;
   r.kv_dtype = o.kv_dtype;
   return r;
 }
