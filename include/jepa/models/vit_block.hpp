@@ -14,6 +14,7 @@
 #include "../ops/attention.hpp"
 #include "../ops/layernorm.hpp"
 #include "../ops/linear.hpp"
+#include "../ops/linear_layernorm.hpp"
 #include "../ops/rope.hpp"
 #include "common.hpp"
 
@@ -137,8 +138,8 @@ void for_row_chunks(const ParallelFor& par, int64_t rows, F&& f) {
 // First half: qkv[rows][3D] = qkv(LN1(x)).
 inline void vit_qkv(const ParallelFor& par, const VitBlockWeights& w, const VitBlockDims& d, float eps,
                     const float* x, int64_t rows, const VitBlockScratch& s) {
-  ops::layernorm(par, x, s.normed, rows, d.dim, w.norm1_w, w.norm1_b, eps);
-  ops::linear(par, w.qkv, w.qkv_b, s.normed, (int32_t)rows, s.qkv);
+  (void)d;  // LN1 runs over the qkv weight's K, which is d.dim
+  ops::linear_layernorm(par, w.qkv, w.qkv_b, x, (int32_t)rows, w.norm1_w, w.norm1_b, eps, s.normed, s.qkv);
 }
 
 // Second half, given s.attn_out[rows][D] (heads concatenated):
@@ -146,9 +147,10 @@ inline void vit_qkv(const ParallelFor& par, const VitBlockWeights& w, const VitB
 inline void vit_attn_out_mlp(const ParallelFor& par, const VitBlockWeights& w, const VitBlockDims& d, float eps,
                              float* x, int64_t rows, const VitBlockScratch& s) {
   const int32_t m = (int32_t)rows;
+  (void)d;  // LN2 runs over fc1's K, which is d.dim
   ops::linear(par, w.proj, w.proj_b, s.attn_out, m, x, kernels::Epilogue::none, x);
-  ops::layernorm(par, x, s.normed, rows, d.dim, w.norm2_w, w.norm2_b, eps);
-  ops::linear(par, w.fc1, w.fc1_b, s.normed, m, s.hidden, kernels::Epilogue::gelu);
+  ops::linear_layernorm(par, w.fc1, w.fc1_b, x, m, w.norm2_w, w.norm2_b, eps, s.normed, s.hidden,
+                        kernels::Epilogue::gelu);
   ops::linear(par, w.fc2, w.fc2_b, s.hidden, m, x, kernels::Epilogue::none, x);
 }
 

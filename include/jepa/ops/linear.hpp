@@ -13,6 +13,9 @@
 // time (correct, a little slower for large M).
 // A table with an ExternalLinear (the xnnpack backend) hands the whole layer
 // to that library first; matrices it does not hold run on the kernels.
+// detail::linear_transformed lets a caller (ops/linear_layernorm.hpp) apply a
+// per-row transform inside the prepare tasks, so the transformed rows are
+// quantized straight from a row buffer and never stored as float.
 #ifndef JEPA_OPS_LINEAR_HPP
 #define JEPA_OPS_LINEAR_HPP
 
@@ -45,6 +48,19 @@ namespace detail {
 
 constexpr size_t kLinearStackScratch = 64 * 1024;
 
+// A per-row transform of the activations applied by the prepare tasks just
+// before the rows are quantized: fn(self, x, ldx, rows, out, k) reads `rows`
+// rows of k floats ldx apart and writes them to out, k floats apart.
+struct RowTransform {
+  void (*fn)(const void* self, const float* x, size_t ldx, int32_t rows, float* out, int32_t k) = nullptr;
+  const void* self = nullptr;
+};
+
+// The prepare tasks' stack row buffer: up to kTransformRows rows of K floats
+// at once, K at most kMaxTransformK.
+constexpr int32_t kMaxTransformK = 4096;
+constexpr int32_t kTransformRows = 4;
+
 struct LinearJob {
   kernels::GemmArgs base;
   const kernels::KernelInfo* kernel = nullptr;  // null: reference
@@ -53,6 +69,7 @@ struct LinearJob {
   kernels::PrepareFn prepare = nullptr;
   void* scratch = nullptr;
   int32_t rows_per_prep_task = 32;
+  const RowTransform* transform = nullptr;  // null: prepare x as it is
 };
 
 inline void run_tile(void* arg, size_t i) {
@@ -80,11 +97,29 @@ inline void run_tile(void* arg, size_t i) {
     kernels::ref::gemm__ref(a);
 }
 
+// Rows [r0, r1) through the transform, a few at a time: they stay in L1 and
+// each goes to the same prepare function as one row with ldx 0, so the bytes
+// are those of transforming all rows first and preparing them after.
+inline void prepare_transformed(const LinearJob& j, int32_t r0, int32_t r1) {
+  alignas(64) float buf[kMaxTransformK];
+  const int32_t k = j.base.w->k;
+  const int32_t group = kMaxTransformK / k < kTransformRows ? kMaxTransformK / k : kTransformRows;
+  for (int32_t r = r0; r < r1; r += group) {
+    const int32_t rows = r1 - r < group ? r1 - r : group;
+    j.transform->fn(j.transform->self, j.base.x + (size_t)r * j.base.ldx, j.base.ldx, rows, buf, k);
+    for (int32_t i = 0; i < rows; ++i)
+      j.prepare(j.kernel->act, buf + (size_t)i * k, 0, j.base.m, k, r + i, r + i + 1, j.scratch);
+  }
+}
+
 inline void run_prepare(void* arg, size_t i) {
   const LinearJob& j = *static_cast<const LinearJob*>(arg);
   const int32_t r0 = (int32_t)i * j.rows_per_prep_task;
   const int32_t r1 = r0 + j.rows_per_prep_task < j.base.m ? r0 + j.rows_per_prep_task : j.base.m;
-  j.prepare(j.kernel->act, j.base.x, j.base.ldx, j.base.m, j.base.w->k, r0, r1, j.scratch);
+  if (j.transform)
+    prepare_transformed(j, r0, r1);
+  else
+    j.prepare(j.kernel->act, j.base.x, j.base.ldx, j.base.m, j.base.w->k, r0, r1, j.scratch);
 }
 
 // Tile sizes: a row chunk of activations whose K slice (all of K, or the
@@ -127,15 +162,21 @@ inline void linear_pass(const ParallelFor& par, LinearJob& j, int32_t m) {
   j.base.xp = nullptr;
 }
 
-}  // namespace detail
-
-// y[m][n] = epi(x[m] . W[n] + bias[n]) + residual[m][n], rows contiguous
-// (strides = k for x, n for y and residual). residual may alias y.
-inline void linear(const LinearContext& ctx, const kernels::WeightMatrix& w, const float* bias,
-                   const float* x, int32_t m, float* y, kernels::Epilogue epi = kernels::Epilogue::none,
-                   const float* residual = nullptr) {
-  if (m <= 0 || w.n <= 0) return;
+// linear() below, with each row of x passed through `tf` (null: none) inside
+// the prepare tasks. With a transform it returns false, having written
+// nothing, when the activations would not be prepared (float kernel, the
+// reference, an external backend, K over kMaxTransformK or too large for the
+// stack chunks): the caller then transforms into memory and calls linear().
+inline bool linear_transformed(const LinearContext& ctx, const kernels::WeightMatrix& w, const float* bias,
+                               const float* x, int32_t m, float* y, kernels::Epilogue epi,
+                               const float* residual, const RowTransform* tf) {
+  if (m <= 0 || w.n <= 0) return true;
   const kernels::KernelTable& t = ctx.table ? *ctx.table : kernels::default_table();
+  if (tf) {
+    const kernels::KernelInfo* k = t.find(w);
+    if (t.external.run || !k || k->act == kernels::ActFormat::f32 || w.k < 1 || w.k > kMaxTransformK)
+      return false;
+  }
   // The whole layer as one GEMM call (contiguous rows); tiles and chunks below narrow it.
   kernels::GemmArgs whole;
   whole.m = m;
@@ -149,32 +190,35 @@ inline void linear(const LinearContext& ctx, const kernels::WeightMatrix& w, con
   whole.ldy = (size_t)w.n;
   whole.epilogue = epi;
   // A library backend that owns this W (xnnpack), else the kernels below.
-  if (t.external.run && t.external.run(t.external.self, whole, ctx.scratch, ctx.scratch_bytes)) return;
-  detail::LinearJob j;
+  if (!tf && t.external.run && t.external.run(t.external.self, whole, ctx.scratch, ctx.scratch_bytes))
+    return true;
+  LinearJob j;
   j.kernel = t.find(w);
   j.prepare = t.prepare;
+  j.transform = tf;
   j.base = whole;
   kernels::GemmArgs& a = j.base;
   if (!j.kernel || j.kernel->act == kernels::ActFormat::f32) {
-    detail::linear_pass(ctx.par, j, m);
-    return;
+    linear_pass(ctx.par, j, m);
+    return true;
   }
   // Quantized / bf16 activations: all rows at once if the scratch holds them,
   // else chunks of rows through a stack buffer.
   if (ctx.scratch && ctx.scratch_bytes >= j.kernel->scratch_bytes(m, w.k) &&
       ((uintptr_t)ctx.scratch & 63) == 0) {
     j.scratch = ctx.scratch;
-    detail::linear_pass(ctx.par, j, m);
-    return;
+    linear_pass(ctx.par, j, m);
+    return true;
   }
-  alignas(64) unsigned char stack[detail::kLinearStackScratch];
+  alignas(64) unsigned char stack[kLinearStackScratch];
   int32_t rows = 1;
   while (rows < m && j.kernel->scratch_bytes(rows * 2, w.k) <= sizeof stack) rows *= 2;
   while (rows > 1 && j.kernel->scratch_bytes(rows, w.k) > sizeof stack) --rows;
   if (j.kernel->scratch_bytes(rows, w.k) > sizeof stack) {  // K too large for the stack buffer
+    if (tf) return false;
     j.kernel = nullptr;
-    detail::linear_pass(ctx.par, j, m);
-    return;
+    linear_pass(ctx.par, j, m);
+    return true;
   }
   j.scratch = stack;
   for (int32_t m0 = 0; m0 < m; m0 += rows) {
@@ -182,8 +226,19 @@ inline void linear(const LinearContext& ctx, const kernels::WeightMatrix& w, con
     a.x = x + (size_t)m0 * w.k;
     a.y = y + (size_t)m0 * w.n;
     a.residual = residual ? residual + (size_t)m0 * w.n : nullptr;
-    detail::linear_pass(ctx.par, j, mm);
+    linear_pass(ctx.par, j, mm);
   }
+  return true;
+}
+
+}  // namespace detail
+
+// y[m][n] = epi(x[m] . W[n] + bias[n]) + residual[m][n], rows contiguous
+// (strides = k for x, n for y and residual). residual may alias y.
+inline void linear(const LinearContext& ctx, const kernels::WeightMatrix& w, const float* bias,
+                   const float* x, int32_t m, float* y, kernels::Epilogue epi = kernels::Epilogue::none,
+                   const float* residual = nullptr) {
+  detail::linear_transformed(ctx, w, bias, x, m, y, epi, residual, nullptr);
 }
 
 inline void linear(const ParallelFor& par, const kernels::WeightMatrix& w, const float* bias,
