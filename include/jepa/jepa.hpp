@@ -26,8 +26,8 @@
 
 #include "ops/activations.hpp"
 #include "ops/attention.hpp"
-#include "ops/layernorm.hpp"
 #include "ops/kv_dtype.hpp"
+#include "ops/layernorm.hpp"
 #include "ops/linear.hpp"
 #include "ops/linear_layernorm.hpp"
 #include "ops/rope.hpp"
