@@ -242,10 +242,6 @@ inline size_t ac_kv_cache_elems(const AcPredictorConfig& c, int64_t batch, int64
   return (size_t)(c.depth * batch * capacity_steps * c.tokens_per_step() * c.pred_embed_dim);
 }
 
-inline size_t ac_kv_cache_floats(const AcPredictorConfig& c, int64_t batch, int64_t capacity_steps) {
-  return ac_kv_cache_elems(c, batch, capacity_steps);
-}
-
 namespace detail {
 
 // The cache's arena blocks, in order (measure and init share it).
