@@ -77,6 +77,22 @@ struct MemRig {
   }
 };
 
+// Observes and commits steps [from, to) of the episode; the predictions go to
+// preds when it is not null.
+void run_commits(const Episode& ep, MemRig& rig, int from, int to, std::vector<std::vector<float>>* preds) {
+  for (int t = from; t < to; ++t) {
+    const std::vector<float> z = ep.obs(t);
+    double p[7];
+    float a[7];
+    ep.pose(t, p);
+    ep.action(t, a);
+    REQUIRE(ac_memory_observe(rig.mem, z.data(), p).is_ok());
+    std::vector<float> pred((size_t)(ep.hw * ep.D));
+    REQUIRE(ac_memory_commit(rig.mem, ParallelFor(), rig.scratch.arena, a, pred.data()).is_ok());
+    if (preds) preds->push_back(pred);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("sliding window with re-prefill equals the official re-run of the retained window") {
@@ -138,17 +154,7 @@ TEST_CASE("save, restore and continue == never stopping") {
   MemRig ref(holder.get(), o);
   std::vector<std::vector<float>> ref_pred;
   auto run = [&](MemRig& rig, int from, int to, std::vector<std::vector<float>>* preds) {
-    for (int t = from; t < to; ++t) {
-      const std::vector<float> z = ep.obs(t);
-      double p[7];
-      float a[7];
-      ep.pose(t, p);
-      ep.action(t, a);
-      REQUIRE(ac_memory_observe(rig.mem, z.data(), p).is_ok());
-      std::vector<float> pred(frame);
-      REQUIRE(ac_memory_commit(rig.mem, ParallelFor(), rig.scratch.arena, a, pred.data()).is_ok());
-      if (preds) preds->push_back(pred);
-    }
+    run_commits(ep, rig, from, to, preds);
   };
   run(ref, 0, 5, nullptr);
   REQUIRE(ac_memory_save(ref.mem, path.c_str(), ref.scratch.arena).is_ok());  // saved after commit 4 (f32 K/V)
@@ -202,17 +208,7 @@ TEST_CASE("f16 and q8 memory caches: save, restore and continue == never stoppin
   const Episode ep{holder->cfg.patches_per_step(), holder->cfg.embed_dim};
   const size_t frame = (size_t)(ep.hw * ep.D);
   auto run = [&](MemRig& rig, int from, int to, std::vector<std::vector<float>>* preds) {
-    for (int t = from; t < to; ++t) {
-      const std::vector<float> z = ep.obs(t);
-      double p[7];
-      float a[7];
-      ep.pose(t, p);
-      ep.action(t, a);
-      REQUIRE(ac_memory_observe(rig.mem, z.data(), p).is_ok());
-      std::vector<float> pred(frame);
-      REQUIRE(ac_memory_commit(rig.mem, ParallelFor(), rig.scratch.arena, a, pred.data()).is_ok());
-      if (preds) preds->push_back(pred);
-    }
+    run_commits(ep, rig, from, to, preds);
   };
   const std::string path = temp_path("kvdtype");
   for (ops::KvDtype dtype : {ops::KvDtype::f16, ops::KvDtype::q8}) {
