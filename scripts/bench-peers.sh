@@ -4,7 +4,8 @@
 # onnxruntime-node from npm into $DIR/node), generates random-weight
 # checkpoints at the real sizes (bench/peers/peers.py gen), times PyTorch fp32 /
 # dynamic int8 and ONNX Runtime fp32 / int8 at 1 and 2 threads (peers.py run),
-# converts the same checkpoints with jepa-convert (f32 and q8; panel layout when
+# converts the same checkpoints with jepa-convert (f32, q8 and q7 = q8 with 7-bit
+# weights; panel layout when
 # the build supports it), times them with bench_models and checks their outputs
 # against PyTorch (peers.py check-jepa), then prints the table model x
 # precision x threads x engine (docs/BENCHMARKS.md).
@@ -83,7 +84,7 @@ print(" ".join(sorted({peers.PRESETS[p]["ckpt"] for p in sys.argv[1].split()})))
 PYEOF
 )
 for c in $ckpts; do
-  for dt in ${JEPA_PEERS_DTYPES:-f32 q8}; do
+  for dt in ${JEPA_PEERS_DTYPES:-f32 q8 q7}; do
     for layout in panel row_major; do
       out="$DIR/jepa/$c.$dt-$layout.jepa"
       [ -f "$out" ] && break

@@ -1,7 +1,7 @@
 // jepa-convert: one component of an official checkpoint -> a .jepa file.
 //
 //   jepa-convert WEIGHTS.safetensors CONFIG.json --component NAME -o OUT.jepa
-//                [--dtype f32|f16|bf16|q8|q4] [--layout row_major|panel] [--prefix P] [--quiet]
+//                [--dtype f32|f16|bf16|q8|q7|q4] [--layout row_major|panel] [--prefix P] [--quiet]
 //
 // WEIGHTS/CONFIG are the pair tools/export_checkpoint.py writes (or a golden
 // reference directory's). The mapping of config.json to hyper-parameters and
@@ -23,7 +23,7 @@ using jepa::Status;
 const std::vector<jepa::cli::OptionSpec> kOptions = {
     {"component", true, "NAME", "config component to convert (encoder, predictor, ...; default: the only one)"},
     {"o", true, "OUT.jepa", "output file"},
-    {"dtype", true, "TYPE", "weight-matrix dtype: f32 (default), f16, bf16, q8, q4 (vectors stay f32)"},
+    {"dtype", true, "TYPE", "weight-matrix dtype: f32 (default), f16, bf16, q8, q7 (q8 with 7-bit weights: the fast AVX2 int8 kernel), q4 (vectors stay f32)"},
     {"layout", true, "L", "weight-matrix layout: panel (default: the kernels' packing, used in place) or row_major (canonical)"},
     {"prefix", true, "P", "tensor-name prefix in the checkpoint (default: '<component>.' if present, else none)"},
     {"list", false, nullptr, "list the config's components and their model kinds, then exit"},
@@ -62,8 +62,8 @@ int list_components(const jepa::convert::OfficialConfig& cfg) {
 // --dtype / --layout / --prefix -> opt; 0 = ok, else the exit code.
 int parse_encoding(const jepa::cli::Args& args, jepa::convert::ConvertOptions* opt) {
   const std::string dtype = args.get("dtype", "f32");
-  if (!jepa::convert::parse_output_dtype(dtype, &opt->dtype)) {
-    std::fprintf(stderr, "jepa-convert: --dtype '%s' is not one of f32, f16, bf16, q8, q4\n", dtype.c_str());
+  if (!jepa::convert::parse_output_dtype(dtype, &opt->dtype, &opt->weight_flags)) {
+    std::fprintf(stderr, "jepa-convert: --dtype '%s' is not one of f32, f16, bf16, q8, q7, q4\n", dtype.c_str());
     return 2;
   }
   const std::string layout = args.get("layout", "panel");
@@ -98,7 +98,8 @@ void print_report(const std::string& out, size_t bytes, const jepa::convert::Con
                   const jepa::convert::ConvertReport& rep, bool verbose) {
   std::printf("%s: %s, %zu tensors, %.3f M parameters, %zu bytes (component '%s', prefix '%s', %s %s)\n",
               out.c_str(), rep.kind.c_str(), rep.tensors, (double)rep.parameters / 1e6, bytes, opt.component.c_str(),
-              rep.prefix.c_str(), jepa::format::dtype_name(opt.dtype), jepa::format::layout_name(opt.layout));
+              rep.prefix.c_str(), opt.weight_flags & jepa::format::kTensorQ7 ? "q7" : jepa::format::dtype_name(opt.dtype),
+              jepa::format::layout_name(opt.layout));
   for (const std::string& s : rep.ignored) std::printf("  skipped %s\n", s.c_str());
   for (const std::string& s : rep.converted) std::printf("  converted %s\n", s.c_str());
   if (rep.weights.empty()) return;
@@ -112,7 +113,8 @@ void print_report(const std::string& out, size_t bytes, const jepa::convert::Con
     worst_abs = e.max_abs > worst_abs ? e.max_abs : worst_abs;
   }
   std::printf("  %zu weight matrices as %s: worst rel_l2 %.3g, worst cosine %.6f, worst max_abs %.3g%s\n",
-              rep.weights.size(), jepa::format::dtype_name(opt.dtype), worst_l2, worst_cos, worst_abs,
+              rep.weights.size(), opt.weight_flags & jepa::format::kTensorQ7 ? "q7" : jepa::format::dtype_name(opt.dtype),
+              worst_l2, worst_cos, worst_abs,
               verbose ? "" : " (--verbose: per tensor)");
 }
 

@@ -103,9 +103,9 @@ void print_file(const char* path, const jepa::LoadedFile& lf) {
   for (size_t i = 0; i < f.tensor_count(); ++i) {
     const jepa::TensorInfo t = f.tensor(i);
     const uint64_t off = (uint64_t)(static_cast<const uint8_t*>(t.data) - f.bytes());
-    std::printf("  %-48s %-5s %-20s %12" PRIu64 " %10" PRIu64 " %-10s\n", t.name,
+    std::printf("  %-48s %-5s %-20s %12" PRIu64 " %10" PRIu64 " %-10s%s\n", t.name,
                 jepa::format::dtype_name(t.dtype), shape_string(t).c_str(), t.bytes, off,
-                jepa::format::layout_name(t.layout));
+                jepa::format::layout_name(t.layout), (t.flags & jepa::format::kTensorQ7) ? " q7 (|q| <= 63)" : "");
     total += t.bytes;
   }
   std::printf("  total tensor bytes %" PRIu64 "\n", total);
@@ -124,7 +124,7 @@ void print_kernels(const jepa::ModelFile& f) {
     const size_t len = std::strlen(t.name);
     if (t.rank < 2 || len < 7 || std::strcmp(t.name + len - 7, ".weight") != 0) continue;
     const jepa::kernels::WeightMatrix w = jepa::kernels::weight_view(
-        t.dtype, t.layout, t.layout_params, (int32_t)t.shape[0], (int32_t)(t.numel() / t.shape[0]), t.data);
+        t.dtype, t.layout, t.layout_params, (int32_t)t.shape[0], (int32_t)(t.numel() / t.shape[0]), t.data, t.flags);
     char line[512];
     jepa::kernels::WeightMatrix candidate;
     const jepa::kernels::RepackChoice rc = jepa::kernels::repack_candidate(t, &candidate)

@@ -3,7 +3,7 @@
 // manifest.json and raw arrays; docs/CONVERT.md says how to dump one from
 // your own checkpoint with tools/export_checkpoint.py).
 //
-//   jepa-verify DIR [--dtype f32|f16|bf16|q8|q4] [--layout row_major|panel] [--case NAME] [--verbose]
+//   jepa-verify DIR [--dtype f32|f16|bf16|q8|q7|q4] [--layout row_major|panel] [--case NAME] [--verbose]
 //
 // The weights are converted in memory by the same code as jepa-convert
 // (tools/common/convert.hpp), every manifest case jepa-rt supports is run, and
@@ -52,6 +52,9 @@ struct Converted {
 };
 
 // ---- what one run shares ---------------------------------------------------------
+
+// q7's weight step over q8's: 127 / 63 levels per row.
+constexpr double kQ7Step = 127.0 / jepa::format::kQ7Max;
 
 struct Context {
   const jepa::manifest::Manifest* man = nullptr;
@@ -109,7 +112,13 @@ struct Context {
       std::printf("%-24s %-40s %s  FAIL\n", case_name.c_str(), name.c_str(), s.message());
       return;
     }
-    const compare::Tolerance& tol = quantized ? e->int8 : e->fp32;
+    compare::Tolerance tol = quantized ? e->int8 : e->fp32;
+    if (quantized && (convert.weight_flags & jepa::format::kTensorQ7)) {
+      // 7-bit weights: a quantization step kQ7Step times int8's, so errors scale by it (1 - cosine by its square).
+      tol.rel_l2_max *= kQ7Step;
+      tol.max_abs *= kQ7Step;
+      tol.cosine_min = 1.0 - (1.0 - tol.cosine_min) * kQ7Step * kQ7Step;
+    }
     const compare::Stats st = compare::compute(got, ref.data(), n, tol.atol, tol.rtol);
     const bool ok = compare::passes(st, tol);
     if (!ok) ++failures;
@@ -653,7 +662,7 @@ const CaseRunner* find_runner(const std::string& family, const std::string& cs) 
 }
 
 const std::vector<jepa::cli::OptionSpec> kOptions = {
-    {"dtype", true, "TYPE", "weight-matrix dtype to convert to: f32 (default), f16, bf16, q8, q4"},
+    {"dtype", true, "TYPE", "weight-matrix dtype to convert to: f32 (default), f16, bf16, q8, q7 (q8, 7-bit weights), q4"},
     {"layout", true, "L", "weight-matrix layout: panel (default, as jepa-convert writes) or row_major"},
     {"case", true, "NAME", "run only this case (e.g. enc_video)"},
     {"threads", true, "N", "worker threads (default 1)"},
@@ -663,7 +672,7 @@ const std::vector<jepa::cli::OptionSpec> kOptions = {
 
 void usage(FILE* out) {
   std::fprintf(out,
-               "usage: jepa-verify DIR [--dtype f32|f16|bf16|q8|q4] [--layout row_major|panel] [--case NAME] [--verbose]\n"
+               "usage: jepa-verify DIR [--dtype f32|f16|bf16|q8|q7|q4] [--layout row_major|panel] [--case NAME] [--verbose]\n"
                "DIR holds config.json, weights.safetensors, manifest.json and the raw arrays (docs/CONVERT.md).\n"
                "Converts the weights in memory (as jepa-convert), runs each supported case and compares every\n"
                "expected/intermediate tensor with the manifest tolerance (fp32: elementwise atol + rtol*|ref|;\n"
@@ -674,8 +683,8 @@ void usage(FILE* out) {
 // --dtype / --layout / --threads / --verbose -> ctx; 0 = ok, else the exit code.
 int parse_run_options(const jepa::cli::Args& args, Context* ctx) {
   const std::string dtype = args.get("dtype", "f32"), layout = args.get("layout", "panel");
-  if (!jepa::convert::parse_output_dtype(dtype, &ctx->convert.dtype)) {
-    std::fprintf(stderr, "jepa-verify: --dtype '%s' is not one of f32, f16, bf16, q8, q4\n", dtype.c_str());
+  if (!jepa::convert::parse_output_dtype(dtype, &ctx->convert.dtype, &ctx->convert.weight_flags)) {
+    std::fprintf(stderr, "jepa-verify: --dtype '%s' is not one of f32, f16, bf16, q8, q7, q4\n", dtype.c_str());
     return 2;
   }
   if (layout != "row_major" && layout != "panel") {
@@ -767,7 +776,10 @@ int main(int argc, char** argv) {
   std::printf("jepa-verify %s: config '%s', family %s, weights %s %s, %zu case(s)\n", dir.c_str(), man->config.c_str(),
               family.c_str(), jepa::format::dtype_name(ctx.convert.dtype), jepa::format::layout_name(ctx.convert.layout),
               cases.size());
-  if (ctx.quantized)
+  if (ctx.quantized && (ctx.convert.weight_flags & jepa::format::kTensorQ7))
+    std::printf("weights as q7 (q8, 7-bit): judged by the manifest's int8_weights bounds scaled by the step ratio "
+                "127/63 = %.3f (rel_l2, max_abs; 1 - cosine by its square)\n", kQ7Step);
+  else if (ctx.quantized)
     std::printf("weights as %s: judged by the manifest's int8_weights bounds (set for int8; q4 is coarser and "
                 "needs its own)\n", jepa::format::dtype_name(ctx.convert.dtype));
   std::printf("%-24s %-40s %10s %10s %11s  %-30s %s\n", "case", "tensor", "max_abs", "rel_l2", "cosine", "tolerance",

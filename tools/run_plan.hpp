@@ -168,7 +168,7 @@ inline int cmd_rollout(int argc, char** argv) {
   Result<int64_t> B = int_opt(a, "batch", 1, 1, 1 << 16), T = int_opt(a, "context", 1, 1, 1 << 16);
   if (!threads || !B || !T)
     return run::usage_error(cmd, (!threads ? threads.status() : !B ? B.status() : T.status()).message());
-  ops::KvDtype kv_dtype;
+  ops::KvDtype kv_dtype = ops::KvDtype::f32;
   if (Status kst = kv_cache_opt(a, &kv_dtype); !kst.is_ok()) return run::usage_error(cmd, kst.message());
   LoadedAc m;
   Status st = load_ac(path, &m);
@@ -339,7 +339,7 @@ inline int cmd_plan(int argc, char** argv) {
   Result<int64_t> seed = int_opt(a, "seed", 0, 0, INT64_MAX);
   if (!frame_k || !goal_k || !window || !chunk || !seed)
     return run::usage_error(cmd, "bad --frame / --goal-frame / --memory-window / --chunk / --seed value");
-  ops::KvDtype kv_dtype;
+  ops::KvDtype kv_dtype = ops::KvDtype::f32;
   if (Status kst = kv_cache_opt(a, &kv_dtype); !kst.is_ok()) return run::usage_error(cmd, kst.message());
   plan::KvStorage kv = plan::kv_storage_of(kv_dtype);
   const std::string kvs = a.get("kv-storage", "");

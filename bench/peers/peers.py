@@ -550,8 +550,9 @@ def cmd_table(args):
 
     for title, col, only1 in (("wall-clock median ms", 0, False), ("1 thread, CPU-time median ms", 1, True)):
         print(f"\n{title}:\n")
-        print("| model | GFLOP | precision | threads | PyTorch | ORT | jepa-rt | jepa-rt GFLOP/s | best peer / jepa-rt |")
-        print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        print("| model | GFLOP | precision | threads | PyTorch | ORT | jepa-rt | jepa-rt GFLOP/s | best peer / jepa-rt "
+              "| jepa-rt q7 | best peer / q7 |")
+        print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for k in key_order:
             m, p, t = k
             if only1 and t != 1:
@@ -565,7 +566,12 @@ def cmd_table(args):
             peers_ms = [v for v in (pt, ort) if v is not None]
             ratio = f"{min(peers_ms) / j:.2f}x" if j and peers_ms else "—"
             jg = f"{gflop[m] / (j * 1e-3):.1f}" if j else "—"
-            print(f"| {m} | {gflop[m]:.1f} | {p} | {t} | {f(pt)} | {f(ort)} | {f(j)} | {jg} | {ratio} |")
+            # int8 rows: also q8 with 7-bit weights (jepa-convert --dtype q7), the AVX2 u8 x s8 kernel's format
+            j7 = ours.get((m, "q7", t)) if p == "int8" else None
+            j7 = j7[col] if j7 else None
+            ratio7 = f"{min(peers_ms) / j7:.2f}x" if j7 and peers_ms else "—"
+            print(f"| {m} | {gflop[m]:.1f} | {p} | {t} | {f(pt)} | {f(ort)} | {f(j)} | {jg} | {ratio} "
+                  f"| {f(j7)} | {ratio7} |")
     return 0
 
 

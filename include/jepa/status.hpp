@@ -42,6 +42,7 @@ enum class Error : uint16_t {
   unknown_layout = 19,
   bad_file_size = 20,         // header's file_size differs from the bytes given
   unknown_model_kind = 21,
+  bad_tensor_data = 22,       // values break what their tensor's flags promise (q7 bound, row sums)
   // --- API use -----------------------------------------------------------
   invalid_argument = 40,
   shape_mismatch = 41,        // an input's shape does not fit the model
@@ -77,6 +78,7 @@ inline const char* error_name(Error e) {
     case Error::unknown_layout: return "unknown_layout";
     case Error::bad_file_size: return "bad_file_size";
     case Error::unknown_model_kind: return "unknown_model_kind";
+    case Error::bad_tensor_data: return "bad_tensor_data";
     case Error::invalid_argument: return "invalid_argument";
     case Error::shape_mismatch: return "shape_mismatch";
     case Error::out_of_memory: return "out_of_memory";

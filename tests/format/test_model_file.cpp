@@ -3,11 +3,15 @@
 // (checksums recomputed) where the check under test sits behind a checksum.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 
 #include "common/model_bytes.hpp"
 #include "jepa/format/model_file.hpp"
+#include "jepa/format/writer.hpp"
+#include "jepa/kernels/quantize.hpp"
 
 using jepa::Error;
 using jepa::ModelFile;
@@ -354,4 +358,119 @@ TEST_CASE("model_file: hyper-parameter type errors") {
   std::memcpy(t.data() + h.hparam_offset, &p, sizeof(p));
   reseal(t);
   CHECK(open_code(t) == Error::bad_hparam);
+}
+
+// ---------------------------------------------------------------------------
+// Tensor flags: q7 (7-bit q8 weights) is a promise the loader checks, since
+// the AVX2 u8 x s8 kernel it selects would saturate silently on larger values.
+
+namespace {
+
+// A file with one q7 panel matrix [20][37] and one q7 row_major matrix [3][70].
+std::vector<uint8_t> q7_model_bytes(uint32_t panel_flags = kTensorQ7) {
+  Writer w("test.q7");
+  std::vector<float> a(20 * 37), c(3 * 70);
+  for (size_t i = 0; i < a.size(); ++i) a[i] = std::sin(0.7f * (float)i);
+  for (size_t i = 0; i < c.size(); ++i) c[i] = std::cos(0.3f * (float)i);
+  const uint32_t params[6] = {16, 4, 0, 0, 0, 0};
+  std::vector<uint8_t> pa(jepa::kernels::packed_bytes(DType::q8, Layout::panel, 20, 37, params).value());
+  std::vector<uint8_t> pc(jepa::kernels::packed_bytes(DType::q8, Layout::row_major, 3, 70).value());
+  REQUIRE(jepa::kernels::quantize_matrix(a.data(), 20, 37, DType::q8, Layout::panel, params, pa.data(), pa.size(),
+                                         kTensorQ7).is_ok());
+  REQUIRE(jepa::kernels::quantize_matrix(c.data(), 3, 70, DType::q8, Layout::row_major, nullptr, pc.data(),
+                                         pc.size(), kTensorQ7).is_ok());
+  REQUIRE(w.add_tensor("a.weight", DType::q8, {20, 37}, pa.data(), pa.size(), Layout::panel, params, panel_flags)
+              .is_ok());
+  REQUIRE(w.add_tensor("c.weight", DType::q8, {3, 70}, pc.data(), pc.size(), Layout::row_major, nullptr, kTensorQ7)
+              .is_ok());
+  auto r = w.finish();
+  REQUIRE(r.is_ok());
+  return r.value();
+}
+
+}  // namespace
+
+TEST_CASE("model_file: q7 tensors load with their flag, values within +-63") {
+  auto b = q7_model_bytes();
+  AlignedBytes buf(b);
+  auto r = ModelFile::open(buf.data(), buf.size());
+  REQUIRE(r.is_ok());
+  for (size_t i = 0; i < r->tensor_count(); ++i) CHECK(r->tensor(i).flags == (uint32_t)kTensorQ7);
+  // The quantizer used the whole 7-bit range: some value is +-63 in each matrix.
+  const TensorEntry e = entry_of(b, index_of(b, "c.weight"));
+  int big = 0;
+  for (size_t i = 0; i < 3 * 70; ++i) big = std::max(big, std::abs((int)(int8_t)b[e.offset + i]));
+  CHECK(big == kQ7Max);
+}
+
+TEST_CASE("model_file: a q7 value past +-63, or a stale row sum, is bad_tensor_data even without CRCs") {
+  auto b = q7_model_bytes();
+  jepa::LoadOptions no_crc;
+  no_crc.verify_tensor_crc = false;
+  SUBCASE("panel value 64") {
+    const TensorEntry e = entry_of(b, index_of(b, "a.weight"));
+    b[e.offset + 100] = 64;
+    reseal(b);
+    CHECK(open_code(b) == Error::bad_tensor_data);
+    CHECK(open_code(b, no_crc) == Error::bad_tensor_data);
+  }
+  SUBCASE("row_major value -64") {
+    const TensorEntry e = entry_of(b, index_of(b, "c.weight"));
+    b[e.offset + 5] = (uint8_t)(int8_t)-64;
+    reseal(b);
+    CHECK(open_code(b) == Error::bad_tensor_data);
+  }
+  SUBCASE("-128 in panel padding") {
+    const TensorEntry e = entry_of(b, index_of(b, "a.weight"));
+    b[e.offset + 16 * 40 - 1] = 0x80;  // row 15, k-group 9, k = 39 (past K = 37)
+    reseal(b);
+    CHECK(open_code(b) == Error::bad_tensor_data);
+  }
+  SUBCASE("row_sum off by one") {
+    const TensorEntry e = entry_of(b, index_of(b, "a.weight"));
+    PanelGeometry g;
+    REQUIRE(panel_geometry(DType::q8, 20, 37, e.layout_params, &g));
+    int32_t s;
+    std::memcpy(&s, b.data() + e.offset + g.sum_offset + 4 * 17, 4);
+    ++s;
+    std::memcpy(b.data() + e.offset + g.sum_offset + 4 * 17, &s, 4);
+    reseal(b);
+    CHECK(open_code(b) == Error::bad_tensor_data);
+    CHECK(open_code(b, no_crc) == Error::bad_tensor_data);
+  }
+  SUBCASE("a changed value within the bound leaves its row sum stale") {
+    const TensorEntry e = entry_of(b, index_of(b, "a.weight"));
+    b[e.offset + 3] = (uint8_t)((int8_t)b[e.offset + 3] == 1 ? 2 : 1);  // row 0 changes, its sum does not
+    reseal(b);
+    CHECK(open_code(b) == Error::bad_tensor_data);
+  }
+}
+
+TEST_CASE("model_file: tensor flags unknown, or q7 on a dtype other than q8, are rejected") {
+  auto b = jepa_test::sample_model_bytes();
+  SUBCASE("q7 on f32") {
+    const size_t i = index_of(b, "layer.weight");
+    TensorEntry e = entry_of(b, i);
+    e.flags = kTensorQ7;
+    put_entry(b, i, e);
+    reseal(b);
+    CHECK(open_code(b) == Error::bad_tensor_data);
+  }
+  SUBCASE("an unknown bit") {
+    const size_t i = index_of(b, "quant.q8");
+    TensorEntry e = entry_of(b, i);
+    e.flags = 1u << 5;
+    put_entry(b, i, e);
+    reseal(b);
+    CHECK(open_code(b) == Error::bad_tensor_data);
+  }
+  SUBCASE("the writer refuses them too") {
+    Writer w("test.flags");
+    const float v[4] = {1, 2, 3, 4};
+    CHECK(w.add_tensor("x", DType::f32, {2, 2}, v, sizeof v, Layout::row_major, nullptr, kTensorQ7).code() ==
+          Error::bad_tensor_data);
+  }
+  SUBCASE("q8 with values past 63 but no flag is an ordinary q8 tensor") {
+    CHECK(open_code(b) == Error::ok);
+  }
 }

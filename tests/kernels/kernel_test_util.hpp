@@ -81,9 +81,10 @@ inline PackedWeight pack_for(const KernelInfo& k, const std::vector<float>& w, i
   }
   Result<size_t> b = packed_bytes(k.dtype, k.layout, n, kk, params);
   pw.bytes.resize(b.value());
-  Status s = quantize_matrix(w.data(), n, kk, k.dtype, k.layout, params, pw.bytes.p, pw.bytes.size);
+  // Weights in the range the kernel needs (kTensorQ7: 7-bit), flagged as the loader would.
+  Status s = quantize_matrix(w.data(), n, kk, k.dtype, k.layout, params, pw.bytes.p, pw.bytes.size, k.needs_flags);
   (void)s;
-  pw.w = weight_view(k.dtype, k.layout, params, n, kk, pw.bytes.p);
+  pw.w = weight_view(k.dtype, k.layout, params, n, kk, pw.bytes.p, k.needs_flags);
   return pw;
 }
 
@@ -100,11 +101,18 @@ struct CaseResult {
 // accumulation bound.
 inline CaseResult run_case(const KernelInfo& k, std::mt19937& rng, int32_t m, int32_t n, int32_t K,
                            Epilogue epi, bool bias_on, bool residual_on, bool residual_aliases_y,
-                           int32_t n0 = 0, int32_t n1 = -1, PrepareFn prepare = nullptr) {
+                           int32_t n0 = 0, int32_t n1 = -1, PrepareFn prepare = nullptr,
+                           bool extreme = false) {
   CaseResult res;
   const size_t ldx = (size_t)K + 3, ldy = (size_t)n + 5, ldr = residual_aliases_y ? ldy : (size_t)n + 2;
   std::vector<float> x = random_floats(rng, (size_t)m * ldx);
   std::vector<float> wf = random_floats(rng, (size_t)n * K, 1.0f / std::sqrt((float)K));
+  if (extreme) {  // every quantized value at its largest magnitude, signs alike: the widest int16 pairs
+    for (int32_t i = 0; i < m; ++i)
+      for (size_t q = 0; q < ldx; ++q) x[(size_t)i * ldx + q] = (i % 2) ? -1.5f : 1.5f;
+    for (int32_t j = 0; j < n; ++j)
+      for (int32_t q = 0; q < K; ++q) wf[(size_t)j * K + q] = ((j % 3) ? 1.0f : -1.0f) / std::sqrt((float)K);
+  }
   std::vector<float> bias = random_floats(rng, (size_t)n, 0.5f);
   PackedWeight pw = pack_for(k, wf, n, K);
   std::vector<float> resid = random_floats(rng, (size_t)m * ldr);

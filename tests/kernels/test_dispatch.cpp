@@ -47,6 +47,11 @@ TEST_CASE("dispatch: the cap admits only lower levels; scalar means the referenc
     const KernelInfo* k = default_table().find(probe(format::DType::q8, true));
     REQUIRE(k);
     CHECK(std::string(k->name) == "q8_gemm_4x16__avx2");
+    // 7-bit weights (flag q7, checked at load) take the u8 x s8 kernel; unflagged ones never do.
+    WeightMatrix q7 = probe(format::DType::q8, true);
+    q7.flags = format::kTensorQ7;
+    REQUIRE(default_table().find(q7));
+    CHECK(std::string(default_table().find(q7)->name) == "q8_gemm_4x16__avx2_q7");
     CHECK(std::string(default_table().find(probe(format::DType::f32, false))->name) == "f32_gemm_3x4__avx2_dot");
     for (size_t i = 0; i < default_table().count; ++i) CHECK((int)default_table().kernels[i]->isa <= (int)Isa::avx2);
   } else {
@@ -169,15 +174,15 @@ TEST_CASE("model-level accuracy: a 2-layer MLP with quantized weights vs f32") {
   std::vector<float> w1 = random_floats(rng, (size_t)h * d, 1.0f / std::sqrt((float)d));
   std::vector<float> w2 = random_floats(rng, (size_t)d * h, 1.0f / std::sqrt((float)h));
   std::vector<float> b1 = random_floats(rng, h, 0.1f), b2 = random_floats(rng, d, 0.1f);
-  auto mlp = [&](format::DType dt, std::vector<float>& out) {
+  auto mlp = [&](format::DType dt, uint32_t flags, std::vector<float>& out) {
     uint32_t params[6];
     standard_panel_params(dt, params);
     AlignedBuf p1(packed_bytes(dt, format::Layout::panel, h, d, params).value());
     AlignedBuf p2(packed_bytes(dt, format::Layout::panel, d, h, params).value());
-    REQUIRE(quantize_matrix(w1.data(), h, d, dt, format::Layout::panel, params, p1.p, p1.size));
-    REQUIRE(quantize_matrix(w2.data(), d, h, dt, format::Layout::panel, params, p2.p, p2.size));
-    const WeightMatrix m1 = weight_view(dt, format::Layout::panel, params, h, d, p1.p);
-    const WeightMatrix m2 = weight_view(dt, format::Layout::panel, params, d, h, p2.p);
+    REQUIRE(quantize_matrix(w1.data(), h, d, dt, format::Layout::panel, params, p1.p, p1.size, flags));
+    REQUIRE(quantize_matrix(w2.data(), d, h, dt, format::Layout::panel, params, p2.p, p2.size, flags));
+    const WeightMatrix m1 = weight_view(dt, format::Layout::panel, params, h, d, p1.p, flags);
+    const WeightMatrix m2 = weight_view(dt, format::Layout::panel, params, d, h, p2.p, flags);
     std::vector<float> hid((size_t)m * h);
     out.assign((size_t)m * d, 0.f);
     ParallelFor serial;
@@ -201,12 +206,13 @@ TEST_CASE("model-level accuracy: a 2-layer MLP with quantized weights vs f32") {
   }
   // Limits: the golden int8 tolerance is 3x a simulated ~1% single-layer error;
   // q4 (16 levels per 32-block) is coarser; bf16/f16 round weights only.
-  const struct { format::DType dt; double max_rel_l2; } cases[] = {
-      {format::DType::f32, 1e-5}, {format::DType::f16, 2e-3}, {format::DType::bf16, 1e-2},
-      {format::DType::q8, 0.03}, {format::DType::q4, 0.15}};
+  // q8 with 7-bit weights (q7) halves the weight step: still within the int8 limit.
+  const struct { format::DType dt; uint32_t flags; double max_rel_l2; } cases[] = {
+      {format::DType::f32, 0, 1e-5}, {format::DType::f16, 0, 2e-3}, {format::DType::bf16, 0, 1e-2},
+      {format::DType::q8, 0, 0.03}, {format::DType::q8, format::kTensorQ7, 0.03}, {format::DType::q4, 0, 0.15}};
   for (const auto& c : cases) {
     std::vector<float> out;
-    mlp(c.dt, out);
+    mlp(c.dt, c.flags, out);
     double d2 = 0, t2 = 0, dot = 0, o2 = 0, maxabs = 0;
     for (size_t i = 0; i < out.size(); ++i) {
       const double e = out[i] - truth[i];
@@ -217,8 +223,9 @@ TEST_CASE("model-level accuracy: a 2-layer MLP with quantized weights vs f32") {
       maxabs = std::fmax(maxabs, std::fabs(e));
     }
     const double rel = std::sqrt(d2 / t2), cosine = dot / std::sqrt(t2 * o2);
-    MESSAGE(std::string(format::dtype_name(c.dt)) << " MLP (per-row int8 activations for q8/q4): rel_l2 " << rel << " cosine "
-                                     << cosine << " max_abs " << maxabs);
+    const std::string label = std::string(format::dtype_name(c.dt)) + (c.flags ? " (q7)" : "");
+    MESSAGE(label << " MLP (per-row int8 activations for q8/q4): rel_l2 " << rel << " cosine " << cosine
+                  << " max_abs " << maxabs);
     CHECK(rel < c.max_rel_l2);
   }
 }

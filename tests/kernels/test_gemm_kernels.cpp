@@ -51,6 +51,16 @@ void check_kernel(const KernelInfo& k) {
     ++cases;
     if (!r.ok) FAIL_CHECK(std::string(k.name) << " (column range): " << r.message);
   }
+  // Integer kernels at the edges of their int16 pairs: every x and w at full
+  // magnitude with equal signs (u8 255 x 63 for the q7 kernel, 127 x 127 for
+  // the sign trick), ragged K.
+  if (k.act != ActFormat::f32 && k.act != ActFormat::bf16)
+    for (int32_t K : {4, 257}) {
+      CaseResult r = run_case(k, rng, k.mr + 1, 2 * k.nr + 5, K, Epilogue::none, true, false, false, 0, -1,
+                              nullptr, true);
+      ++cases;
+      if (!r.ok) FAIL_CHECK(std::string(k.name) << " (extreme values): " << r.message);
+    }
   // Past the kernels' internal blocking (row chunks, 128-column chunks, K
   // blocks of 256: x86/float-panel-avx2.hpp), with ragged ends everywhere.
   if (!small) {

@@ -373,3 +373,35 @@ TEST_CASE("convert: quantized weight matrices load, vectors stay f32") {
     }
   }
 }
+
+TEST_CASE("convert: q7 writes q8 weight matrices flagged 7-bit, about twice q8's error") {
+  conv::OfficialConfig cfg = load_config("vjepa2_tiny");
+  st::File w = load_weights("vjepa2_tiny");
+  jepa::format::DType dt = jepa::format::DType::f32;
+  uint32_t flags = 0;
+  REQUIRE(conv::parse_output_dtype("q7", &dt, &flags));
+  CHECK(dt == jepa::format::DType::q8);
+  CHECK(flags == (uint32_t)jepa::format::kTensorQ7);
+  CHECK_FALSE(conv::parse_output_dtype("q7", &dt));  // a caller that cannot take the flag
+  conv::ConvertOptions o;
+  o.component = "encoder";
+  o.dtype = dt;
+  o.weight_flags = flags;
+  conv::ConvertReport rep7, rep8;
+  auto b = conv::convert_component(w, cfg, o, &rep7);
+  REQUIRE_MESSAGE(b.is_ok(), std::string(b.status().message()));
+  REQUIRE(convert(w, cfg, "encoder", &rep8, jepa::format::DType::q8).is_ok());
+  Loaded l(b.value());
+  auto f = l.open();  // the loader checks every flagged value and row sum
+  REQUIRE_MESSAGE(f.is_ok(), std::string(f.status().message()));
+  CHECK(jepa::models::check_model_kind(f.value()).is_ok());
+  CHECK(f->find("blocks.0.attn.qkv.weight").value().flags == (uint32_t)jepa::format::kTensorQ7);
+  CHECK(f->find("blocks.0.attn.qkv.bias").value().flags == 0u);
+  REQUIRE(rep7.weights.size() == rep8.weights.size());
+  for (size_t i = 0; i < rep7.weights.size(); ++i) {
+    CAPTURE(rep7.weights[i].name);
+    CHECK(rep7.weights[i].rel_l2 > 1.5 * rep8.weights[i].rel_l2);  // half the levels
+    CHECK(rep7.weights[i].rel_l2 < 3.0 * rep8.weights[i].rel_l2);
+    CHECK(rep7.weights[i].cosine > 0.999);
+  }
+}

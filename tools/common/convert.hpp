@@ -34,6 +34,7 @@ struct ConvertOptions {
   bool has_prefix = false;          // use `prefix` instead of the automatic choice
   std::string prefix;               // e.g. "encoder." or "" (bare keys)
   format::DType dtype = format::DType::f32;  // for weight matrices
+  uint32_t weight_flags = 0;                 // format::TensorFlag bits of the weight matrices (q7)
   format::Layout layout = format::Layout::row_major;  // for weight matrices (panel: the kernels' packing)
 };
 
@@ -54,14 +55,20 @@ struct ConvertReport {
   std::vector<WeightError> weights;   // one per weight matrix, when not written as f32 row_major
 };
 
-// "f32" -> DType::f32, etc.; the dtypes jepa-convert accepts on its command line.
-inline bool parse_output_dtype(const std::string& s, format::DType* out) {
-  const struct { const char* name; format::DType dtype; } table[] = {
-      {"f32", format::DType::f32}, {"f16", format::DType::f16}, {"bf16", format::DType::bf16},
-      {"q8", format::DType::q8},   {"q4", format::DType::q4},
+// "f32" -> DType::f32, etc.; the dtypes jepa-convert accepts on its command
+// line. "q7" is q8 storage with 7-bit weights (flag format::kTensorQ7): half
+// the weight resolution, for the AVX2 u8 x s8 kernel (docs/FORMAT.md).
+inline bool parse_output_dtype(const std::string& s, format::DType* out, uint32_t* flags = nullptr) {
+  const struct { const char* name; format::DType dtype; uint32_t flags; } table[] = {
+      {"f32", format::DType::f32, 0}, {"f16", format::DType::f16, 0}, {"bf16", format::DType::bf16, 0},
+      {"q8", format::DType::q8, 0},   {"q7", format::DType::q8, format::kTensorQ7}, {"q4", format::DType::q4, 0},
   };
   for (const auto& r : table)
-    if (s == r.name) { *out = r.dtype; return true; }
+    if (s == r.name) {
+      *out = r.dtype;
+      if (flags) *flags = r.flags;
+      return r.flags == 0 || flags != nullptr;
+    }
   return false;
 }
 
@@ -71,7 +78,7 @@ inline bool parse_output_dtype(const std::string& s, format::DType* out) {
 // (kernels/quantize.hpp), and measures its error. f32 row_major is a copy.
 inline Status encode_weight(format::DType dtype, format::Layout layout, const std::string& name,
                             const std::vector<int64_t>& shape, const std::vector<float>& values, format::Writer& w,
-                            WeightError* err) {
+                            WeightError* err, uint32_t flags = 0) {
   err->name = name;
   err->dtype = dtype;
   if (dtype == format::DType::f32 && layout == format::Layout::row_major)
@@ -83,14 +90,16 @@ inline Status encode_weight(format::DType dtype, format::Layout layout, const st
   Result<size_t> bytes = kernels::packed_bytes(dtype, layout, n, k, params);
   if (!bytes) return bytes.status();
   std::vector<uint8_t> buf(bytes.value());
-  JEPA_RETURN_IF_ERROR(kernels::quantize_matrix(values.data(), n, k, dtype, layout, params, buf.data(), buf.size()));
-  const kernels::WeightMatrix view = kernels::weight_view(dtype, layout, params, (int32_t)n, (int32_t)k, buf.data());
+  JEPA_RETURN_IF_ERROR(
+      kernels::quantize_matrix(values.data(), n, k, dtype, layout, params, buf.data(), buf.size(), flags));
+  const kernels::WeightMatrix view =
+      kernels::weight_view(dtype, layout, params, (int32_t)n, (int32_t)k, buf.data(), flags);
   const kernels::QuantError e = kernels::quant_error(values.data(), view);
   err->max_abs = e.max_abs;
   err->rel_l2 = e.rel_l2;
   err->cosine = e.cosine;
   return w.add_tensor(name, dtype, shape, buf.data(), buf.size(), layout,
-                      layout == format::Layout::row_major ? nullptr : params);
+                      layout == format::Layout::row_major ? nullptr : params, flags);
 }
 
 namespace detail {
@@ -141,7 +150,7 @@ inline Result<std::vector<uint8_t>> convert_component(const safetensors::File& s
       rep.converted.push_back(src + ": " + safetensors::dtype_name(t->dtype) + " -> f32");
     if (spec.role == models::TensorRole::weight_matrix) {
       WeightError err;
-      s = encode_weight(opt.dtype, opt.layout, spec.key, spec.shape, values, w, &err);
+      s = encode_weight(opt.dtype, opt.layout, spec.key, spec.shape, values, w, &err, opt.weight_flags);
       if (opt.dtype != format::DType::f32 || opt.layout != format::Layout::row_major) rep.weights.push_back(err);
     } else
       s = w.add_tensor(spec.key, format::DType::f32, spec.shape, values.data(), values.size() * 4);

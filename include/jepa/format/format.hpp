@@ -49,6 +49,17 @@ enum OptionalFeature : uint64_t {
   kOptSelfTest = 1ull << 1,   // "selftest.*" tensors hold an input/output pair
 };
 
+// TensorEntry::flags. A reader rejects bits it does not know (bad_tensor_data).
+enum TensorFlag : uint32_t {
+  // q8 only: every stored int8 value lies in [-kQ7Max, kQ7Max] (7-bit
+  // weights), and panel row sums are exact. The loader checks both; kernels
+  // that multiply u8 activations by these weights with vpmaddubsw (no int8
+  // dot product on AVX2) need the bound to never saturate their int16 pairs.
+  kTensorQ7 = 1u << 0,
+};
+constexpr uint32_t kKnownTensorFlags = kTensorQ7;
+constexpr int32_t kQ7Max = 63;
+
 // Element types. Values are stable on disk.
 enum class DType : uint32_t {
   f32 = 1,
@@ -164,7 +175,7 @@ struct TensorEntry {
   uint32_t dtype;             // DType
   uint32_t layout;            // Layout
   uint32_t rank;              // 1..kMaxRank
-  uint32_t flags;             // reserved, 0
+  uint32_t flags;             // TensorFlag bits (0 for most tensors)
   uint64_t shape[kMaxRank];   // logical shape; unused dims are 0
   uint64_t offset;            // absolute, multiple of FileHeader::alignment
   uint64_t bytes;             // must equal tensor_bytes(dtype, layout, shape)

@@ -35,6 +35,7 @@ struct TensorInfo {
   const void* data = nullptr;
   uint64_t bytes = 0;
   const uint32_t* layout_params = nullptr;  // 6 values
+  uint32_t flags = 0;                       // format::TensorFlag bits, checked at load
 
   int64_t numel() const {
     int64_t n = 1;
@@ -123,6 +124,7 @@ class ModelFile {
   Status validate_hparams();
   Status validate_tensors();
   Status check_scales(const format::TensorEntry& e) const;
+  Status check_q7_values(const format::TensorEntry& e) const;
 
   const uint8_t* base_ = nullptr;
   size_t size_ = 0;
@@ -231,6 +233,10 @@ inline Status ModelFile::validate(const LoadOptions& opt) {
   JEPA_RETURN_IF_ERROR(validate_hparams());
   JEPA_RETURN_IF_ERROR(validate_tensors());
   if (opt.verify_tensor_crc && (h.optional_features & kOptTensorCrc)) JEPA_RETURN_IF_ERROR(verify_tensor_crcs());
+  // After the CRCs, so corruption reads as corruption. Never skipped: kernels
+  // chosen by the flag would saturate silently on values outside the bound.
+  for (uint32_t i = 0; i < h.tensor_count; ++i)
+    if (entries()[i].flags & kTensorQ7) JEPA_RETURN_IF_ERROR(check_q7_values(entries()[i]));
   return Status::ok();
 }
 
@@ -345,6 +351,12 @@ inline Status ModelFile::validate_tensors() {
                            "(which end at %llu)",
                            e.name, (unsigned long long)e.offset, (unsigned long long)prev_end);
     prev_end = e.offset + e.bytes;
+    if (e.flags & ~kKnownTensorFlags)
+      return Status::error(Error::bad_tensor_data, "tensor '%s': unknown flags 0x%x", e.name,
+                           e.flags & ~kKnownTensorFlags);
+    if ((e.flags & kTensorQ7) && dt != DType::q8)
+      return Status::error(Error::bad_tensor_data, "tensor '%s': flag q7 on a %s tensor (q8 only)", e.name,
+                           dtype_name(dt));
     JEPA_RETURN_IF_ERROR(check_scales(e));
   }
   return Status::ok();
@@ -394,6 +406,50 @@ inline Status ModelFile::check_scales(const format::TensorEntry& e) const {
   return Status::ok();
 }
 
+// A q7 tensor: every stored int8 value (padding included) in [-63, 63], and
+// for panels each row_sum equal to the sum of its row's stored values, which
+// is what the u8 x s8 kernels subtract (format.hpp).
+inline Status ModelFile::check_q7_values(const format::TensorEntry& e) const {
+  using namespace format;
+  const int8_t* q = reinterpret_cast<const int8_t*>(base_ + e.offset);
+  uint64_t elems = 1;
+  for (uint32_t d = 0; d < e.rank; ++d) elems *= e.shape[d];
+  const uint64_t rows = e.shape[0], cols = elems / rows;
+  PanelGeometry g;
+  const bool panel = static_cast<Layout>(e.layout) == Layout::panel;
+  if (panel && !panel_geometry(DType::q8, rows, cols, e.layout_params, &g))
+    return Status::error(Error::size_mismatch, "tensor '%s': invalid panel parameters", e.name);
+  const uint64_t count = panel ? g.np * g.kp : elems;
+  int lo = 0, hi = 0;
+  for (uint64_t i = 0; i < count; ++i) {
+    lo = q[i] < lo ? q[i] : lo;
+    hi = q[i] > hi ? q[i] : hi;
+  }
+  if (lo < -kQ7Max || hi > kQ7Max)
+    return Status::error(Error::bad_tensor_data, "tensor '%s' is flagged q7 but holds the value %d (bound +-%d)",
+                         e.name, hi > kQ7Max ? hi : lo, kQ7Max);
+  if (!panel) return Status::ok();
+  // One panel at a time: a k-group is NR rows x KR values, row r at r*KR.
+  // Sums modulo 2^32, as the kernels' int32 lanes compute them (no overflow UB).
+  const uint8_t* sums = base_ + e.offset + g.sum_offset;
+  uint32_t acc[kMaxPanelRows];
+  for (uint64_t p = 0; p < g.np / g.nr; ++p) {
+    const int8_t* panel_q = q + p * g.nr * g.kp;
+    for (uint64_t r = 0; r < g.nr; ++r) acc[r] = 0;
+    for (uint64_t grp = 0; grp < g.kp / g.kr; ++grp)
+      for (uint64_t r = 0; r < g.nr; ++r)
+        for (uint64_t j = 0; j < g.kr; ++j) acc[r] += (uint32_t)(int32_t)panel_q[(grp * g.nr + r) * g.kr + j];
+    for (uint64_t r = 0; r < g.nr; ++r) {
+      uint32_t stored;
+      std::memcpy(&stored, sums + 4 * (p * g.nr + r), 4);
+      if (stored != acc[r])
+        return Status::error(Error::bad_tensor_data, "tensor '%s': row_sum[%llu] is %d, its values sum to %d",
+                             e.name, (unsigned long long)(p * g.nr + r), (int32_t)stored, (int32_t)acc[r]);
+    }
+  }
+  return Status::ok();
+}
+
 inline Status ModelFile::verify_tensor_crcs() const {
   const format::TensorEntry* te = entries();
   for (uint32_t i = 0; i < header_->tensor_count; ++i) {
@@ -417,6 +473,7 @@ inline TensorInfo ModelFile::tensor(size_t i) const {
   t.data = base_ + e.offset;
   t.bytes = e.bytes;
   t.layout_params = e.layout_params;
+  t.flags = e.flags;  // a repack keeps every value, so an override keeps the flags
   if (overrides_ && overrides_[i].data) {
     const TensorOverride& o = overrides_[i];
     t.data = o.data;

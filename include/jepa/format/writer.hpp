@@ -40,9 +40,10 @@ class Writer {
   }
 
   // Copies the bytes. `bytes` must equal tensor_bytes(dtype, layout, shape).
+  // flags: TensorFlag bits; the loader checks what they promise.
   Status add_tensor(const std::string& name, DType dtype, const std::vector<int64_t>& shape,
                     const void* data, size_t bytes, Layout layout = Layout::row_major,
-                    const uint32_t* layout_params = nullptr) {
+                    const uint32_t* layout_params = nullptr, uint32_t flags = 0) {
     if (name.empty() || name.size() >= kNameCapacity)
       return Status::error(Error::bad_name, "tensor name '%s' is empty or longer than %u", name.c_str(),
                            kNameCapacity - 1);
@@ -55,6 +56,10 @@ class Writer {
     p.layout = layout;
     p.shape = shape;
     if (layout_params) std::memcpy(p.params, layout_params, sizeof(p.params));
+    if ((flags & ~kKnownTensorFlags) || ((flags & kTensorQ7) && dtype != DType::q8))
+      return Status::error(Error::bad_tensor_data, "tensor '%s': flags 0x%x invalid for %s", name.c_str(), flags,
+                           dtype_name(dtype));
+    p.flags = flags;
     uint64_t s[kMaxRank] = {0};
     for (size_t i = 0; i < shape.size(); ++i) {
       if (shape[i] <= 0) return Status::error(Error::size_mismatch, "tensor '%s': dimension %zu is %lld",
@@ -118,6 +123,7 @@ class Writer {
       e.bytes = p.data.size();
       e.crc32c = crc32c(p.data.data(), p.data.size());
       std::memcpy(e.layout_params, p.params, sizeof(p.params));
+      e.flags = p.flags;
       if (p.layout != Layout::row_major) h.required_features |= kReqPackedLayouts;
       if (dtype_quantized(p.dtype)) h.required_features |= kReqQuantized;
       cursor = round_to(cursor + e.bytes, alignment_);
@@ -154,6 +160,7 @@ class Writer {
     Layout layout = Layout::row_major;
     std::vector<int64_t> shape;
     uint32_t params[6] = {0, 0, 0, 0, 0, 0};
+    uint32_t flags = 0;  // TensorFlag
     std::vector<uint8_t> data;
   };
 

@@ -102,10 +102,13 @@ struct KernelInfo {
   GemmFn fn;
   int32_t kc;                // K block walked inside the kernel (0: all of K per tile)
   Backend backend;           // jepa: jepa-rt's own kernel; else the library behind it (no ISA)
+  uint32_t needs_flags;      // format::TensorFlag bits W must carry (kTensorQ7: 7-bit q8 weights)
 
+  // Are W's values in the range this kernel computes exactly?
+  bool flags_ok(const WeightMatrix& w) const { return (w.flags & needs_flags) == needs_flags; }
   // Does this kernel read W's bytes as they are?
   bool accepts(const WeightMatrix& w) const {
-    if (w.dtype != dtype || w.layout != layout) return false;
+    if (w.dtype != dtype || w.layout != layout || !flags_ok(w)) return false;
     if (layout == format::Layout::panel)
       return w.params[0] == panel_nr && w.params[1] == panel_kr && w.params[2] == 0 && w.params[3] == 0 &&
              w.params[4] == 0 && w.params[5] == 0;
@@ -118,17 +121,20 @@ struct KernelInfo {
 // Every kernel compiled into this build, in registry order.
 inline const KernelInfo* registry(size_t* count) {
   static const KernelInfo kAll[] = {
-#define JEPA_KERNEL(ns, fn, isa_, dtype_, layout_, pnr, pkr, act_, mr_, nr_, kc_)                      \
+#define JEPA_KERNEL_FLAGGED(ns, fn, isa_, dtype_, layout_, pnr, pkr, act_, mr_, nr_, kc_, flags_)        \
   {#fn, Isa::isa_, format::DType::dtype_, format::Layout::layout_, pnr, pkr, ActFormat::act_, mr_, nr_, \
-   &ns::fn, kc_, Backend::jepa},
+   &ns::fn, kc_, Backend::jepa, flags_},
+#define JEPA_KERNEL(ns, fn, isa_, dtype_, layout_, pnr, pkr, act_, mr_, nr_, kc_) \
+  JEPA_KERNEL_FLAGGED(ns, fn, isa_, dtype_, layout_, pnr, pkr, act_, mr_, nr_, kc_, 0)
 #define JEPA_BACKEND_KERNEL(backend_, ns, fn, dtype_, layout_, pnr, pkr, act_, mr_, nr_)                   \
   {#fn, Isa::scalar, format::DType::dtype_, format::Layout::layout_, pnr, pkr, ActFormat::act_, mr_, nr_, \
-   &ns::fn, 0, Backend::backend_},
+   &ns::fn, 0, Backend::backend_, 0},
 #include "registry.inc"
 #undef JEPA_BACKEND_KERNEL
 #undef JEPA_KERNEL
+#undef JEPA_KERNEL_FLAGGED
       {nullptr, Isa::scalar, format::DType::f32, format::Layout::row_major, 0, 0, ActFormat::f32, 0, 0, nullptr, 0,
-       Backend::jepa}};
+       Backend::jepa, 0}};
   *count = sizeof(kAll) / sizeof(kAll[0]) - 1;  // the sentinel keeps the array non-empty
   return kAll;
 }
@@ -304,11 +310,15 @@ inline size_t describe_choice(const KernelTable& t, const WeightMatrix& w, char*
   if (buf && n) buf[0] = 0;
   o.put("%s/%s", format::dtype_name(w.dtype), format::layout_name(w.layout));
   if (w.layout == format::Layout::panel) o.put("(nr=%u,kr=%u)", w.params[0], w.params[1]);
+  if (w.flags & format::kTensorQ7) o.put(" q7");
   const KernelInfo* k = t.find(w);
   if (k) {
     o.put(" -> %s [%s, tile %dx%d, activations %s]", k->name,
           k->backend != Backend::jepa ? backend_name(k->backend) : isa_name(k->isa), k->mr, k->nr,
-          k->act == ActFormat::f32 ? "f32" : k->act == ActFormat::bf16 ? "bf16" : "int8 per row");
+          k->act == ActFormat::f32    ? "f32"
+          : k->act == ActFormat::bf16 ? "bf16"
+          : k->act == ActFormat::u8   ? "int8 per row, stored + 128"
+                                      : "int8 per row");
     return o.len;
   }
   size_t all_n = 0;
@@ -399,6 +409,11 @@ inline size_t kernel_report(const KernelTable& t, char* buf, size_t n) {
       char line[256];
       describe_choice(t, w, line, sizeof line);
       o.put("%s\n", line);
+      if (dt == format::DType::q8 && lay == 1) {  // 7-bit weights (jepa-convert --dtype q7)
+        w.flags = format::kTensorQ7;
+        describe_choice(t, w, line, sizeof line);
+        o.put("  %s\n", line);
+      }
     }
   return o.len;
 }

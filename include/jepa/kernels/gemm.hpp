@@ -35,6 +35,7 @@ struct WeightMatrix {
   int32_t k = 0;               // input features
   const void* data = nullptr;  // start of the tensor's bytes
   uint32_t params[6] = {0, 0, 0, 0, 0, 0};  // TensorEntry::layout_params
+  uint32_t flags = 0;  // TensorEntry::flags (format::TensorFlag), as the loader checked them
 };
 
 // How a kernel wants its activations (PreparedX). The quantization rule is

@@ -19,6 +19,7 @@
 #include "x86/bf16-gemm-6x16-avx2.hpp"
 #include "x86/prepare-avx2.hpp"
 #include "x86/q8-gemm-4x16-avx2.hpp"
+#include "x86/q8-gemm-4x16-avx2-q7.hpp"
 #include "x86/q4-gemm-4x16-avx2.hpp"
 #include "x86/f32-gemm-12x32-avx512.hpp"
 #include "x86/f16-gemm-12x32-avx512.hpp"

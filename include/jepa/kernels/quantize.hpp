@@ -4,7 +4,9 @@
 // tensor into a panel layout, and error statistics for the converter's
 // report. Pure functions over caller buffers; errors are Status values.
 //
-//   q8: per output row, scale = max|w| / 127, q = round_half_even(w / scale).
+//   q8: per output row, scale = max|w| / 127, q = round_half_even(w / scale);
+//       with format::kTensorQ7 in flags, / 63 instead (7-bit weights, the
+//       range AVX2's u8 x s8 kernel multiplies without saturation).
 //   q4: per row and 32-block along K, the element of largest magnitude m
 //       maps to -8: scale = f16(m / -8), q = clamp(round(w / scale), -8, 7)
 //       (the full signed range, as ggml's q4_0), scale stored as f16.
@@ -132,9 +134,14 @@ inline float round_half_even(float v) { return std::nearbyint(v); }
 
 // f32 [n][k] (row stride k) -> dtype in layout. dst_bytes >= packed_bytes().
 // Non-finite weights are rejected for q8/q4 (their scale would be garbage).
+// flags: the TensorFlag bits the tensor will carry (kTensorQ7: q8 only).
 inline Status quantize_matrix(const float* src, int64_t n, int64_t k, format::DType dtype,
-                              format::Layout layout, const uint32_t* params, void* dst, size_t dst_bytes) {
+                              format::Layout layout, const uint32_t* params, void* dst, size_t dst_bytes,
+                              uint32_t flags = 0) {
   using format::DType;
+  if ((flags & ~format::kKnownTensorFlags) || ((flags & format::kTensorQ7) && dtype != DType::q8))
+    return Status::error(Error::invalid_argument, "flags 0x%x invalid for %s", flags, format::dtype_name(dtype));
+  const float qmax = (flags & format::kTensorQ7) ? (float)format::kQ7Max : 127.0f;
   detail::MatrixWriter w;
   JEPA_RETURN_IF_ERROR(detail::make_writer(dtype, layout, n, k, params, dst, dst_bytes, &w));
   for (int64_t r = 0; r < n; ++r) {
@@ -157,11 +164,11 @@ inline Status quantize_matrix(const float* src, int64_t n, int64_t k, format::DT
       case DType::q8: {
         float amax = 0.0f;
         for (int64_t c = 0; c < k; ++c) amax = std::fmax(amax, std::fabs(row[c]));
-        const float scale = amax / 127.0f;
+        const float scale = amax / qmax;
         int32_t sum = 0;
         for (int64_t c = 0; c < k; ++c) {
           float q = scale > 0.0f ? detail::round_half_even(row[c] / scale) : 0.0f;
-          q = std::fmin(127.0f, std::fmax(-127.0f, q));
+          q = std::fmin(qmax, std::fmax(-qmax, q));
           w.put_q8(r, c, (int)q);
           sum += (int)q;
         }
@@ -271,8 +278,9 @@ inline QuantError quant_error(const float* original, const WeightMatrix& convert
 
 // A WeightMatrix view of converted bytes.
 inline WeightMatrix weight_view(format::DType dtype, format::Layout layout, const uint32_t* params, int32_t n,
-                                int32_t k, const void* data) {
+                                int32_t k, const void* data, uint32_t flags = 0) {
   WeightMatrix w;
+  w.flags = flags;
   w.dtype = dtype;
   w.layout = layout;
   w.n = n;

@@ -44,7 +44,7 @@ inline RepackChoice repack_choice(const KernelTable& t, const WeightMatrix& w) {
   if (t.find(w) != nullptr) return c;
   for (size_t i = 0; i < t.count; ++i) {
     const KernelInfo& k = *t.kernels[i];
-    if (k.dtype != w.dtype) continue;
+    if (k.dtype != w.dtype || !k.flags_ok(w)) continue;
     uint32_t params[6] = {k.panel_nr, k.panel_kr, 0, 0, 0, 0};
     if (k.layout == format::Layout::row_major) params[0] = params[1] = 0;
     Result<size_t> bytes = packed_bytes(w.dtype, k.layout, w.n, w.k, params);
@@ -63,7 +63,7 @@ inline bool repack_candidate(const TensorInfo& t, WeightMatrix* w) {
   if (t.rank < 2 || (t.dtype == format::DType::f32 && t.layout == format::Layout::row_major)) return false;
   const int64_t n = t.shape[0], k = t.numel() / (n > 0 ? n : 1);
   if (n <= 0 || k <= 0 || n > INT32_MAX || k > INT32_MAX) return false;
-  *w = weight_view(t.dtype, t.layout, t.layout_params, (int32_t)n, (int32_t)k, t.data);
+  *w = weight_view(t.dtype, t.layout, t.layout_params, (int32_t)n, (int32_t)k, t.data, t.flags);
   return true;
 }
 

@@ -202,6 +202,7 @@ inline Status bind_matrix(const ModelFile& f, const char* name, kernels::WeightM
   out->k = (int32_t)(t->numel() / t->shape[0]);
   out->data = t->data;
   for (int i = 0; i < 6; ++i) out->params[i] = t->layout_params[i];
+  out->flags = t->flags;
   return Status::ok();
 }
 

@@ -128,6 +128,7 @@ class XnnpackLinearCache {
       w.k = (int32_t)(t.numel() / t.shape[0]);
       w.data = t.data;
       for (int p = 0; p < 6; ++p) w.params[p] = t.layout_params[p];
+      w.flags = t.flags;
       Status s = add(w);
       if (!s.is_ok()) return Status::error(s.code(), "tensor '%s': %s", t.name, s.message());
     }
