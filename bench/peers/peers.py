@@ -11,6 +11,9 @@ checkpoints at the real model sizes.
   peers.py check-jepa PRESET --out DIR --dump D   jepa-rt outputs (bench_models --jepa_dump=D)
                                        against PyTorch fp32 on the same checkpoint and input
   peers.py table F [bench_models.json] markdown: model x precision x threads x engines
+  peers.py interleave PRESET [--variants q8-panel,q7-panel] [--rounds 5] [--runs 5] [--threads 1,2]
+                                       ORT and jepa-rt (bench_models) alternated round by round
+                                       after bench-peers.sh made the files: ratios on a drifting machine
   peers.py presets                     list presets
 
 Normally driven by scripts/bench-peers.sh (installs what is missing, runs all).
@@ -575,6 +578,47 @@ def cmd_table(args):
     return 0
 
 
+def cmd_interleave(args):
+    """ONNX Runtime and jepa-rt variants alternated round by round on one preset,
+    so slow drifts of a shared machine hit every engine alike: per round, each
+    engine's median of a few runs; printed: the median over rounds of those
+    medians, and the median over rounds of each round's ORT / jepa-rt ratio."""
+    preset = PRESETS[args.preset]
+    names = list(preset["inputs"])
+    shapes = [preset["inputs"][n] for n in names]
+    onnx_path = os.path.join(args.dir, "onnx", f"{args.preset}.{args.precision}.onnx")
+    node_dir = os.path.join(args.dir, "node")
+    variants = args.variants.split(",")
+    threads = [int(t) for t in args.threads.split(",")]
+    runs = args.runs
+    rounds = {}  # (engine, threads) -> [round medians]
+    for r in range(args.rounds):
+        for t in threads:
+            times, _ = run_ort(node_dir, onnx_path, names, shapes, t, (1, runs, 0.0, runs))
+            rounds.setdefault((f"ort {args.precision}", t), []).append(float(np.median(times)))
+            for v in variants:
+                cmd = [args.bench, f"--jepa_dir={args.dir}", f"--jepa_threads={t}", f"--jepa_models={args.preset}/",
+                       f"--benchmark_filter=model/{args.preset}/{v}/threads:{t}/", "--benchmark_min_time=0",
+                       f"--benchmark_repetitions={runs}", "--benchmark_report_aggregates_only=true",
+                       "--benchmark_format=json"]
+                out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+                med = [b for b in json.loads(out)["benchmarks"] if b.get("aggregate_name") == "median"]
+                if not med:
+                    raise RuntimeError(f"bench_models ran no row for {args.preset}/{v}/threads:{t}")
+                unit = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}[med[0].get("time_unit", "ns")]
+                rounds.setdefault((f"jepa-rt {v}", t), []).append(med[0]["real_time"] * unit)
+        print(f"  round {r + 1}/{args.rounds}: " + ", ".join(
+            f"{e} {t}t {v[-1]:.1f}" for (e, t), v in rounds.items()), flush=True)
+    print(f"\n{args.preset}, {args.rounds} rounds x {runs} runs, wall-clock ms:\n")
+    print("| engine | threads | median of round medians | min | max | ORT / this (median of rounds) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for (e, t), v in rounds.items():
+        ort = rounds[(f"ort {args.precision}", t)]
+        ratio = float(np.median([o / x for o, x in zip(ort, v)]))
+        print(f"| {e} | {t} | {np.median(v):.1f} | {min(v):.1f} | {max(v):.1f} | {ratio:.2f}x |")
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -595,6 +639,15 @@ def main():
     s.add_argument("preset", choices=sorted(PRESETS))
     s.add_argument("--out", required=True)
     s.add_argument("--dump", required=True)
+    s = sub.add_parser("interleave", help="ORT and jepa-rt alternated round by round (a noisy machine)")
+    s.add_argument("preset", choices=sorted(PRESETS))
+    s.add_argument("--dir", default="build-peers")
+    s.add_argument("--bench", default="build-bench/bench/bench_models")
+    s.add_argument("--precision", default="int8", choices=["int8", "fp32"])
+    s.add_argument("--variants", default="q8-panel,q7-panel")
+    s.add_argument("--threads", default="1,2")
+    s.add_argument("--rounds", type=int, default=5)
+    s.add_argument("--runs", type=int, default=5)
     s = sub.add_parser("table")
     s.add_argument("results")
     s.add_argument("jepa", nargs="?")
@@ -605,7 +658,7 @@ def main():
             print(f"{k:16s} checkpoint {v['ckpt']:12s} inputs {v['inputs']}")
         return 0
     return {"selftest": cmd_selftest, "gen": cmd_gen, "run": cmd_run, "table": cmd_table,
-            "check-jepa": cmd_check_jepa}[args.cmd](args)
+            "check-jepa": cmd_check_jepa, "interleave": cmd_interleave}[args.cmd](args)
 
 
 if __name__ == "__main__":
