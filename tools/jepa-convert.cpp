@@ -98,7 +98,7 @@ void print_report(const std::string& out, size_t bytes, const jepa::convert::Con
                   const jepa::convert::ConvertReport& rep, bool verbose) {
   std::printf("%s: %s, %zu tensors, %.3f M parameters, %zu bytes (component '%s', prefix '%s', %s %s)\n",
               out.c_str(), rep.kind.c_str(), rep.tensors, (double)rep.parameters / 1e6, bytes, opt.component.c_str(),
-              rep.prefix.c_str(), opt.weight_flags & jepa::format::kTensorQ7 ? "q7" : jepa::format::dtype_name(opt.dtype),
+              rep.prefix.c_str(), jepa::convert::output_dtype_name(opt.dtype, opt.weight_flags),
               jepa::format::layout_name(opt.layout));
   for (const std::string& s : rep.ignored) std::printf("  skipped %s\n", s.c_str());
   for (const std::string& s : rep.converted) std::printf("  converted %s\n", s.c_str());
@@ -113,7 +113,7 @@ void print_report(const std::string& out, size_t bytes, const jepa::convert::Con
     worst_abs = e.max_abs > worst_abs ? e.max_abs : worst_abs;
   }
   std::printf("  %zu weight matrices as %s: worst rel_l2 %.3g, worst cosine %.6f, worst max_abs %.3g%s\n",
-              rep.weights.size(), opt.weight_flags & jepa::format::kTensorQ7 ? "q7" : jepa::format::dtype_name(opt.dtype),
+              rep.weights.size(), jepa::convert::output_dtype_name(opt.dtype, opt.weight_flags),
               worst_l2, worst_cos, worst_abs,
               verbose ? "" : " (--verbose: per tensor)");
 }

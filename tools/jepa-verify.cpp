@@ -774,7 +774,8 @@ int main(int argc, char** argv) {
   if (st) ctx.st = &st.value();
   const std::string family = cfg ? cfg->family : "?";
   std::printf("jepa-verify %s: config '%s', family %s, weights %s %s, %zu case(s)\n", dir.c_str(), man->config.c_str(),
-              family.c_str(), jepa::format::dtype_name(ctx.convert.dtype), jepa::format::layout_name(ctx.convert.layout),
+              family.c_str(), jepa::convert::output_dtype_name(ctx.convert.dtype, ctx.convert.weight_flags),
+              jepa::format::layout_name(ctx.convert.layout),
               cases.size());
   if (ctx.quantized && (ctx.convert.weight_flags & jepa::format::kTensorQ7))
     std::printf("weights as q7 (q8, 7-bit): judged by the manifest's int8_weights bounds scaled by the step ratio "

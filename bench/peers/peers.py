@@ -510,6 +510,11 @@ def cmd_selftest(args):
 # --------------------------------------------------------------------------
 # table: peers (+ jepa-rt from bench_models JSON) side by side
 
+def ms_per_unit(b):
+    """Milliseconds per time unit of one Google Benchmark JSON row."""
+    return {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}[b.get("time_unit", "ns")]
+
+
 def jepa_rows(path):
     """bench_models JSON -> {(preset, dtype, threads): (wall ms, main-thread CPU ms)};
     variants are <dtype>-<layout> (f32-panel, q8-row_major, ...): the fastest layout of a dtype."""
@@ -524,7 +529,7 @@ def jepa_rows(path):
         if len(parts) < 4 or parts[0] != "model" or b.get("error_occurred"):
             continue
         threads = int([p for p in parts if p.startswith("threads:")][0].split(":")[1])
-        unit = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}[b.get("time_unit", "ns")]
+        unit = ms_per_unit(b)
         key = (parts[1], parts[2].split("-")[0], threads)
         ms, cpu = b["real_time"] * unit, b["cpu_time"] * unit
         if key not in out or ms < out[key][0]:
@@ -605,8 +610,7 @@ def cmd_interleave(args):
                 med = [b for b in json.loads(out)["benchmarks"] if b.get("aggregate_name") == "median"]
                 if not med:
                     raise RuntimeError(f"bench_models ran no row for {args.preset}/{v}/threads:{t}")
-                unit = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}[med[0].get("time_unit", "ns")]
-                rounds.setdefault((f"jepa-rt {v}", t), []).append(med[0]["real_time"] * unit)
+                rounds.setdefault((f"jepa-rt {v}", t), []).append(med[0]["real_time"] * ms_per_unit(med[0]))
         print(f"  round {r + 1}/{args.rounds}: " + ", ".join(
             f"{e} {t}t {v[-1]:.1f}" for (e, t), v in rounds.items()), flush=True)
     print(f"\n{args.preset}, {args.rounds} rounds x {runs} runs, wall-clock ms:\n")

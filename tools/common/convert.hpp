@@ -58,18 +58,31 @@ struct ConvertReport {
 // "f32" -> DType::f32, etc.; the dtypes jepa-convert accepts on its command
 // line. "q7" is q8 storage with 7-bit weights (flag format::kTensorQ7): half
 // the weight resolution, for the AVX2 u8 x s8 kernel (docs/FORMAT.md).
+struct OutputDtype {
+  const char* name;
+  format::DType dtype;
+  uint32_t flags;  // TensorFlag bits of the weight matrices
+};
+constexpr OutputDtype kOutputDtypes[] = {
+    {"f32", format::DType::f32, 0}, {"f16", format::DType::f16, 0}, {"bf16", format::DType::bf16, 0},
+    {"q8", format::DType::q8, 0},   {"q7", format::DType::q8, format::kTensorQ7}, {"q4", format::DType::q4, 0},
+};
+
 inline bool parse_output_dtype(const std::string& s, format::DType* out, uint32_t* flags = nullptr) {
-  const struct { const char* name; format::DType dtype; uint32_t flags; } table[] = {
-      {"f32", format::DType::f32, 0}, {"f16", format::DType::f16, 0}, {"bf16", format::DType::bf16, 0},
-      {"q8", format::DType::q8, 0},   {"q7", format::DType::q8, format::kTensorQ7}, {"q4", format::DType::q4, 0},
-  };
-  for (const auto& r : table)
+  for (const OutputDtype& r : kOutputDtypes)
     if (s == r.name) {
       *out = r.dtype;
       if (flags) *flags = r.flags;
       return r.flags == 0 || flags != nullptr;
     }
   return false;
+}
+
+// The command-line name of dtype + flags ("q7" for flagged q8).
+inline const char* output_dtype_name(format::DType dtype, uint32_t flags) {
+  for (const OutputDtype& r : kOutputDtypes)
+    if (r.dtype == dtype && r.flags == flags) return r.name;
+  return format::dtype_name(dtype);
 }
 
 // The quantize hook: writes one weight matrix (role weight_matrix, float32
