@@ -249,6 +249,7 @@ uint8_t* align64(std::vector<uint8_t>& v, size_t n) {
 }
 
 std::string g_dir = "build-peers";
+int g_spin_us = 0;   // --jepa_spin_us=N: ThreadPool::Options::spin_us of every row's pool
 std::string g_dump;  // --jepa_dump=DIR: write each row's output there (peers.py check-jepa)
 
 void load_inputs(Live& L, const Preset& p) {
@@ -314,7 +315,10 @@ Live& live_for(const Row& r) {
     live.model.reset();
     return live;
   }
-  live.pool.reset(new ThreadPool(r.threads));
+  ThreadPool::Options po;
+  po.threads = r.threads;
+  po.spin_us = g_spin_us;
+  live.pool.reset(new ThreadPool(po));
   live.arena_storage.assign(live.model->arena_bytes + 64, 0);
   return live;
 }
@@ -396,7 +400,8 @@ std::vector<std::string> split(const std::string& s) {
 // Own flags: --jepa_dir=DIR (default build-peers), --jepa_threads=1,2,
 // --jepa_models=substr,... (rows whose preset/variant contains one of them),
 // --jepa_dump=DIR (write each row's output as raw f32 <preset>.<variant>.out.bin
-// for `peers.py check-jepa`, which compares it with PyTorch).
+// for `peers.py check-jepa`, which compares it with PyTorch), --jepa_spin_us=N
+// (idle pool workers busy-wait up to N us before sleeping; default 0).
 int main(int argc, char** argv) {
   std::vector<int> threads = {1, 2};
   std::vector<std::string> only;
@@ -407,6 +412,8 @@ int main(int argc, char** argv) {
     } else if (std::strncmp(argv[i], "--jepa_threads=", 15) == 0) {
       threads.clear();
       for (const std::string& t : split(argv[i] + 15)) threads.push_back(std::max(1, std::atoi(t.c_str())));
+    } else if (std::strncmp(argv[i], "--jepa_spin_us=", 15) == 0) {
+      g_spin_us = std::max(0, std::atoi(argv[i] + 15));
     } else if (std::strncmp(argv[i], "--jepa_dump=", 12) == 0) {
       g_dump = argv[i] + 12;
     } else if (std::strncmp(argv[i], "--jepa_models=", 14) == 0) {

@@ -1,9 +1,10 @@
 // tests/kernels_emu/test_kernels_emu.cpp: every x86 kernel, compiled against
 // SIMDe's portable implementations of the intrinsics (JEPA_X86_EMULATE), run
-// against the scalar reference on a reduced shape grid. This is how the
-// AVX-512 / VNNI / BF16 kernels' logic is checked on machines without them
-// (this project's build host has only AVX2); native runs of the same kernels
-// happen in test_kernels wherever the CPU has the ISA. Opt-in, because
+// against the scalar reference on a reduced shape grid; also the x86 attention
+// tiles and the AVX-512 activation preparation. This is how the AVX-512 /
+// VNNI / BF16 code is checked on machines without them (CI hosts may have
+// only AVX2); native runs of the same code happen in test_kernels and
+// test_ops wherever the CPU has the ISA. Opt-in, because
 // SIMDe makes this one file slow to compile: build with
 // -DJEPA_TEST_X86_EMULATE=1 and libsimde-dev installed
 // (scripts/test.d/21-x86-emu.sh); otherwise the test only says it skipped.
@@ -19,7 +20,13 @@
 #include <doctest/doctest.h>
 
 #if defined(JEPA_X86_EMULATE)
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
 #include "../kernels/kernel_test_util.hpp"
+#include "jepa/ops/attention.hpp"
 
 TEST_CASE("every x86 kernel (SIMDe-emulated) matches the scalar reference") {
   using namespace kt;
@@ -51,6 +58,115 @@ TEST_CASE("every x86 kernel (SIMDe-emulated) matches the scalar reference") {
       MESSAGE(std::string(k.name) << " (emulated): " << cases + 1 << " shapes ok");
     }
     ++ran;
+  }
+  CHECK(ran > 0);
+}
+
+// The AVX-512 activation preparation (emulated), byte for byte against the
+// reference, every integer format, lengths around the 16-float step, a row
+// of ties, an all-zero row and a row with an Inf.
+TEST_CASE("prepare_rows__avx512 (SIMDe-emulated) equals the reference byte for byte") {
+#if defined(JEPA_HAVE_PREPARE_AVX512)
+  using namespace jepa::kernels;
+  std::mt19937 rng(17);
+  std::normal_distribution<float> dist(0.0f, 3.0f);
+  for (int32_t k : {1, 15, 16, 17, 33, 100}) {
+    const int32_t m = 4;
+    const size_t ldx = (size_t)k + 3;
+    std::vector<float> x((size_t)m * ldx);
+    for (float& v : x) v = dist(rng);
+    for (int32_t i = 0; i < k; ++i) x[ldx + (size_t)i] = (float)((i % 5) - 2) * 0.5f;  // ties
+    if (k > 1) x[ldx] = 127.0f;
+    for (int32_t i = 0; i < k; ++i) x[2 * ldx + (size_t)i] = 0.0f;
+    x[3 * ldx + (size_t)(k / 2)] = std::numeric_limits<float>::infinity();
+    for (ActFormat f : {ActFormat::s8, ActFormat::u8, ActFormat::s8_sums}) {
+      const size_t bytes = prepared_bytes(f, m, k);
+      std::vector<uint8_t> a(bytes + 64, 0xA5), b(bytes + 64, 0xA5);
+      uint8_t* pa = a.data() + ((64 - ((uintptr_t)a.data() & 63)) & 63);
+      uint8_t* pb = b.data() + ((64 - ((uintptr_t)b.data() & 63)) & 63);
+      ref::prepare_rows__ref(f, x.data(), ldx, m, k, 0, m, pa);
+      x86::prepare_rows__avx512(f, x.data(), ldx, m, k, 0, m, pb);
+      CHECK_MESSAGE(std::memcmp(pa, pb, bytes) == 0, "format " << (int)f << " k " << k);
+    }
+  }
+#else
+  MESSAGE("skipped: no AVX-512 prepare in this build");
+#endif
+}
+
+// The attention tile kernels of the x86 list (kernels/attention-dispatch.hpp),
+// emulated, against the reference op: no mask, block-causal steps over two
+// segments, an explicit mask with a row that sees nothing; head_dim tails
+// (20, 88) and query/key counts off the 8 x 64 tile. Tolerance as in
+// tests/ops/test_attention.cpp (relative to max |v|).
+TEST_CASE("every x86 attention tile (SIMDe-emulated) matches the reference") {
+  using jepa::ops::AttentionArgs;
+  size_t n = 0;
+  const jepa::kernels::AttnKernelInfo* all = jepa::kernels::attention_kernels(&n);
+  struct Shape {
+    int64_t heads, hd, nq;
+    int64_t seg0, seg1;  // key rows of the segments (seg1 0: one segment)
+    int64_t step_tokens;
+    bool mask;
+  };
+  const Shape shapes[] = {{2, 64, 19, 70, 0, 0, false}, {1, 20, 9, 130, 0, 0, false},
+                          {2, 88, 12, 8, 12, 4, false},  {1, 32, 17, 77, 0, 0, true}};
+  int ran = 0;
+  for (size_t ki = 0; ki + 1 < n; ++ki) {
+    const jepa::kernels::AttnKernelInfo& kern = all[ki];
+    if (!jepa::kernels::isa_is_x86(kern.isa)) continue;
+    SUBCASE(kern.name) {
+      uint32_t seed = 7;
+      for (const Shape& sh : shapes) {
+        const int64_t D = sh.heads * sh.hd, ld = 3 * D + 3, nk = sh.seg0 + sh.seg1;
+        std::mt19937 rng(seed++);
+        std::normal_distribution<float> dist(0.0f, 1.5f);
+        std::vector<float> q((size_t)(sh.nq * ld)), kv((size_t)(nk * ld));
+        for (float& x : q) x = dist(rng);
+        for (float& x : kv) x = dist(rng);
+        std::vector<uint8_t> mask((size_t)(sh.nq * nk));
+        for (uint8_t& m : mask) m = rng() % 10 < 7 ? 1 : 0;
+        for (int64_t j = 0; j < nk; ++j) mask[(size_t)((sh.nq / 2) * nk + j)] = 0;
+        AttentionArgs a;
+        a.heads = sh.heads;
+        a.head_dim = sh.hd;
+        a.nq = sh.nq;
+        a.q = q.data();
+        a.ldq = (size_t)ld;
+        a.n_kv = sh.seg1 > 0 ? 2 : 1;
+        const int64_t rows[2] = {sh.seg0, sh.seg1};
+        for (int s = 0; s < a.n_kv; ++s) {
+          const float* base = kv.data() + (s == 0 ? 0 : sh.seg0 * ld);
+          a.kv[s].k = base;
+          a.kv[s].v = base + D;
+          a.kv[s].ld = (size_t)ld;
+          a.kv[s].rows = rows[s];
+          a.kv[s].first_step = s == 0 || sh.step_tokens == 0 ? 0 : sh.seg0 / sh.step_tokens;
+        }
+        if (sh.step_tokens > 0) {
+          a.step_tokens = sh.step_tokens;
+          a.q_first_step = sh.seg0 / sh.step_tokens;
+        }
+        if (sh.mask) a.mask = mask.data();
+        a.ldo = (size_t)D;
+        a.scale = 1.0f / std::sqrt((float)sh.hd);
+        std::vector<float> ref((size_t)(sh.nq * D)), got((size_t)(sh.nq * D), -7.0f);
+        std::vector<float> ref_scratch(jepa::ops::attention_ref_scratch_floats(a));
+        std::vector<float> scratch(jepa::ops::attention_scratch_floats(a) + 1);
+        AttentionArgs r = a;
+        r.out = ref.data();
+        jepa::ops::attention_ref(jepa::ParallelFor(), r, ref_scratch.data());
+        r.out = got.data();
+        jepa::ops::attention_with(jepa::ParallelFor(), r, scratch.data(), kern);
+        double err = 0, vmax = 0;
+        for (size_t i = 0; i < ref.size(); ++i) err = std::max(err, (double)std::fabs(ref[i] - got[i]));
+        for (float x : kv) vmax = std::max(vmax, (double)std::fabs(x));
+        INFO(kern.name << " heads=" << sh.heads << " hd=" << sh.hd << " nq=" << sh.nq << " keys=" << nk
+                       << " max err " << err);
+        CHECK(err <= 4e-6 * vmax);
+      }
+      ++ran;
+    }
   }
   CHECK(ran > 0);
 }

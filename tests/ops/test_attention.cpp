@@ -1,6 +1,6 @@
 // Tests of the fused, tiled attention (ops/attention.hpp) against the scalar
 // reference (ops/attention-ref.hpp) on random data: every tile kernel this
-// CPU runs (AVX2 / NEON / portable), ragged shapes (query rows and keys not
+// CPU runs (AVX-512 / AVX2 / NEON / portable), ragged shapes (query rows and keys not
 // multiples of the 8 x 64 tile, head_dim 16..80 and a ragged 20), no mask,
 // block-causal steps, an explicit mask, both at once, 1..3 key segments with
 // a batch-shared prefix; thread-count bit-identity; the vector exp's ulp

@@ -214,7 +214,7 @@ TEST_CASE("linear_layernorm: bf16 / u8 / s8_sums prepared activations fuse as we
   std::mt19937 rng(62);
   for (const Case& c : cases) {
     KernelInfo info = {"gemm_prepared__ref", Isa::scalar, c.dt, format::Layout::row_major, 0, 0, c.act, 4, 4,
-                       &ref::gemm_prepared__ref, 0, Backend::jepa};
+                       &ref::gemm_prepared__ref, 0, Backend::jepa, 0};
     KernelTable t;
     t.kernels[0] = &info;
     t.count = 1;

@@ -17,6 +17,7 @@
 
 #if JEPA_ARCH_X86_64 && !defined(JEPA_NO_SIMD)
 #include "x86/f32-attention-8x64-avx2.hpp"
+#include "x86/f32-attention-8x64-avx512.hpp"
 #endif
 #if JEPA_ARCH_AARCH64 && !defined(JEPA_NO_SIMD)
 #include "arm/f32-attention-8x64-neon.hpp"
@@ -36,6 +37,11 @@ struct AttnKernelInfo {
 // Every tile kernel in this build, best first; the reference is always last.
 inline const AttnKernelInfo* attention_kernels(size_t* count) {
   static const AttnKernelInfo kAll[] = {
+#if defined(JEPA_KERNELS_X86_AVX512) && defined(JEPA_KERNELS_X86_AVX2)
+      // Reads the AVX2 packer's layout (every AVX-512 CPU has AVX2).
+      {"f32_attention_8x64__avx512", Isa::avx512, &x86::f32_attention_8x64__avx512, &x86::f32_attention_pack_kt__avx2,
+       &x86::f16_widen_rows__avx2},
+#endif
 #if defined(JEPA_KERNELS_X86_AVX2)
       {"f32_attention_8x64__avx2", Isa::avx2, &x86::f32_attention_8x64__avx2, &x86::f32_attention_pack_kt__avx2,
        &x86::f16_widen_rows__avx2},

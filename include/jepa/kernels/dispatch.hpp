@@ -140,7 +140,12 @@ inline const KernelInfo* registry(size_t* count) {
 }
 
 // The fastest prepare pass this CPU runs; all give identical bytes.
-inline PrepareFn choose_prepare(const CpuFeatures& f, bool cap_allows_avx2, bool cap_allows_neon = false) {
+inline PrepareFn choose_prepare(const CpuFeatures& f, bool cap_allows_avx2, bool cap_allows_neon = false,
+                                bool cap_allows_avx512 = false) {
+#if defined(JEPA_HAVE_PREPARE_AVX512)
+  if (f.has(kFeatAvx2 | kFeatAvx512) && cap_allows_avx512) return &x86::prepare_rows__avx512;
+#endif
+  (void)cap_allows_avx512;
 #if defined(JEPA_KERNELS_X86_AVX2) && defined(JEPA_HAVE_PREPARE_AVX2)
   if (f.has(kFeatAvx2) && cap_allows_avx2) return &x86::prepare_rows__avx2;
 #endif
@@ -206,7 +211,10 @@ inline KernelTable choose_kernels(const CpuFeatures& f = cpu_features(), int cap
   avx2_probe.isa = Isa::avx2;
   KernelInfo neon_probe{};
   neon_probe.isa = Isa::neon;
-  t.prepare = choose_prepare(f, kernel_usable(avx2_probe, f, cap), kernel_usable(neon_probe, f, cap));
+  KernelInfo avx512_probe{};
+  avx512_probe.isa = Isa::avx512;
+  t.prepare = choose_prepare(f, kernel_usable(avx2_probe, f, cap), kernel_usable(neon_probe, f, cap),
+                             kernel_usable(avx512_probe, f, cap));
   return t;
 }
 

@@ -18,6 +18,7 @@
 #include "x86/f16-gemm-6x16-avx2.hpp"
 #include "x86/bf16-gemm-6x16-avx2.hpp"
 #include "x86/prepare-avx2.hpp"
+#include "x86/prepare-avx512.hpp"
 #include "x86/q8-gemm-4x16-avx2.hpp"
 #include "x86/q8-gemm-4x16-avx2-q7.hpp"
 #include "x86/q4-gemm-4x16-avx2.hpp"

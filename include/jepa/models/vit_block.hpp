@@ -133,13 +133,27 @@ void for_row_chunks(const ParallelFor& par, int64_t rows, F&& f) {
   par.for_each((size_t)((rows + kRowsPerTask - 1) / kRowsPerTask), task);
 }
 
+// The Linears' context: their prepared activations (the integer and bf16
+// kernels' quantized rows) go into `buf`, a block buffer that is dead at that
+// point, so a layer runs in one pass over all its rows instead of
+// stack-sized row chunks. A buffer too small for a kernel's rows only brings
+// the chunks back (ops/linear.hpp checks the size); the results are the same.
+inline ops::LinearContext linear_context(const ParallelFor& par, float* buf, size_t floats) {
+  ops::LinearContext ctx;
+  ctx.par = par;
+  ctx.scratch = buf;
+  ctx.scratch_bytes = buf ? floats * sizeof(float) : 0;
+  return ctx;
+}
+
 }  // namespace detail
 
 // First half: qkv[rows][3D] = qkv(LN1(x)).
 inline void vit_qkv(const ParallelFor& par, const VitBlockWeights& w, const VitBlockDims& d, float eps,
                     const float* x, int64_t rows, const VitBlockScratch& s) {
-  (void)d;  // LN1 runs over the qkv weight's K, which is d.dim
-  ops::linear_layernorm(par, w.qkv, w.qkv_b, x, (int32_t)rows, w.norm1_w, w.norm1_b, eps, s.normed, s.qkv);
+  // attn_out is dead until the attention writes it.
+  const ops::LinearContext ctx = detail::linear_context(par, s.attn_out, (size_t)(rows * d.dim));
+  ops::linear_layernorm(ctx, w.qkv, w.qkv_b, x, (int32_t)rows, w.norm1_w, w.norm1_b, eps, s.normed, s.qkv);
 }
 
 // Second half, given s.attn_out[rows][D] (heads concatenated):
@@ -147,11 +161,12 @@ inline void vit_qkv(const ParallelFor& par, const VitBlockWeights& w, const VitB
 inline void vit_attn_out_mlp(const ParallelFor& par, const VitBlockWeights& w, const VitBlockDims& d, float eps,
                              float* x, int64_t rows, const VitBlockScratch& s) {
   const int32_t m = (int32_t)rows;
-  (void)d;  // LN2 runs over fc1's K, which is d.dim
-  ops::linear(par, w.proj, w.proj_b, s.attn_out, m, x, kernels::Epilogue::none, x);
-  ops::linear_layernorm(par, w.fc1, w.fc1_b, x, m, w.norm2_w, w.norm2_b, eps, s.normed, s.hidden,
+  // qkv is dead once the attention has read it (and a KV cache copied it).
+  const ops::LinearContext ctx = detail::linear_context(par, s.qkv, (size_t)(rows * 3 * d.dim));
+  ops::linear(ctx, w.proj, w.proj_b, s.attn_out, m, x, kernels::Epilogue::none, x);
+  ops::linear_layernorm(ctx, w.fc1, w.fc1_b, x, m, w.norm2_w, w.norm2_b, eps, s.normed, s.hidden,
                         kernels::Epilogue::gelu);
-  ops::linear(par, w.fc2, w.fc2_b, s.hidden, m, x, kernels::Epilogue::none, x);
+  ops::linear(ctx, w.fc2, w.fc2_b, s.hidden, m, x, kernels::Epilogue::none, x);
 }
 
 // A whole block over `batch` sequences of `tokens` tokens each (x is

@@ -1,10 +1,11 @@
 // jepa/ops/attention.hpp: fused, tiled multi-head attention, the op every model
 // runs. Same arguments and meaning as the scalar reference (attention-ref.hpp:
 // segments, shared prefix, block-causal steps, explicit mask), but no score
-// row is ever stored: each task takes kAttnTaskRows query rows of one head and
+// row is ever stored: each task takes a chunk of at most kAttnTaskRows query
+// rows of one head (attention_chunk_rows: the chunks split nq evenly) and
 // streams the keys in blocks of kAttnKeys through an online softmax (running
 // max and sum, accumulator rescaled), kAttnRows rows at a time, in a tile
-// kernel chosen by kernels/attention-dispatch.hpp (AVX2, NEON or portable
+// kernel chosen by kernels/attention-dispatch.hpp (AVX-512, AVX2, NEON or portable
 // C++). Each key block is packed once per task for all its query blocks (V
 // rows contiguous, K transposed if the kernel has a packer): K/V rows of a
 // qkv buffer are a multiple of 4 KiB apart and would thrash L1. Segments
@@ -42,6 +43,17 @@ inline size_t attention_task_floats(int64_t head_dim) {
 
 // Query chunks of one (batch, head): tasks are batch x heads x chunks.
 inline int64_t attention_chunks(int64_t nq) { return (nq + kAttnTaskRows - 1) / kAttnTaskRows; }
+
+// Query rows per chunk: the chunks split nq evenly (in multiples of the tile's
+// rows), so tasks are near equal and threads finish together (197 tokens:
+// 104 + 93 rather than 128 + 69). A function of nq only.
+inline int32_t attention_chunk_rows(int64_t nq) {
+  const int64_t chunks = attention_chunks(nq);
+  if (chunks <= 0) return kAttnTaskRows;
+  const int64_t even = (nq + chunks - 1) / chunks;
+  const int64_t rows = (even + kernels::kAttnRows - 1) / kernels::kAttnRows * kernels::kAttnRows;
+  return (int32_t)(rows < kAttnTaskRows ? rows : kAttnTaskRows);
+}
 
 inline int64_t attention_tasks(int64_t batch, int64_t heads, int64_t nq) {
   return batch * heads * attention_chunks(nq);
@@ -103,7 +115,7 @@ inline void attention_load_block(const kernels::AttnKernelInfo& kern, const KvSe
   load(true, vp);
 }
 
-// Query chunk qc of head h, batch element b: every key block of every segment
+// Query chunk qc (attention_chunk_rows rows) of head h, batch element b: every key block of every segment
 // up to the chunk's last visible key, packed once, against each 8-row query
 // block that sees any of it; then out = acc / sum. state: attention_task_floats.
 inline void attention_fused_task(const AttentionArgs& a, const kernels::AttnKernelInfo& kern, int64_t b, int64_t h,
@@ -111,8 +123,9 @@ inline void attention_fused_task(const AttentionArgs& a, const kernels::AttnKern
   using kernels::kAttnKeys;
   using kernels::kAttnRows;
   const int32_t hd = (int32_t)a.head_dim;
-  const int64_t nk_total = attention_total_keys(a), i0 = qc * kAttnTaskRows;
-  const int32_t rows = (int32_t)(a.nq - i0 < kAttnTaskRows ? a.nq - i0 : kAttnTaskRows);
+  const int32_t chunk_rows = attention_chunk_rows(a.nq);
+  const int64_t nk_total = attention_total_keys(a), i0 = qc * chunk_rows;
+  const int32_t rows = (int32_t)(a.nq - i0 < chunk_rows ? a.nq - i0 : chunk_rows);
   float* acc = state;
   float* kt = acc + (size_t)kAttnTaskRows * (size_t)hd;
   float* vp = kt + (size_t)kAttnKeys * (size_t)hd;

@@ -123,9 +123,9 @@ inline void run_prepare(void* arg, size_t i) {
 }
 
 // Tile sizes: a row chunk of activations whose K slice (all of K, or the
-// kernel's K block) fits in ~256 KiB of L2 (a multiple of the kernel's MR),
-// and 128-column chunks (a multiple of every kernel's NR), narrowed for small
-// problems so two threads have work.
+// kernel's K block) fits in ~256 KiB of L2 (a multiple of the kernel's MR,
+// the rows split evenly), and 128-column chunks (a multiple of every
+// kernel's NR), narrowed for small problems so two threads have work.
 inline void choose_tiles(LinearJob& j) {
   const int32_t mr = j.kernel && j.kernel->mr > 0 ? j.kernel->mr : 4;
   const size_t xbytes = (j.kernel && j.kernel->act != kernels::ActFormat::f32)
@@ -137,9 +137,16 @@ inline void choose_tiles(LinearJob& j) {
   mc = mc / mr * mr;
   if (mc < mr) mc = mr;
   if (mc > 16 * mr) mc = 16 * mr;
+  // Split the rows evenly (multiples of MR) so the row chunks are near equal
+  // (197 rows at most 128: 104 + 93, not 128 + 69) and threads finish together.
+  const int32_t tiles_m = (j.base.m + mc - 1) / mc;
+  if (tiles_m > 0) {
+    const int32_t even = (j.base.m + tiles_m - 1) / tiles_m;
+    const int32_t balanced = (even + mr - 1) / mr * mr;
+    if (balanced < mc) mc = balanced;
+  }
   j.mc = mc;
   const int32_t N = j.base.w->n;
-  const int32_t tiles_m = (j.base.m + mc - 1) / mc;
   int32_t nc = 128;
   while (nc > 32 && (size_t)tiles_m * (size_t)((N + nc - 1) / nc) < 8) nc /= 2;
   j.nc = nc;

@@ -38,7 +38,7 @@ JEPA_INLINE_AVX512BF16 void bf16_tile_12x32_avx512bf16(const GemmArgs& a, const 
       const __m512i xv = _mm512_set1_epi32(word);
 #pragma GCC unroll 2
       for (int p = 0; p < NP; ++p)
-        acc[i][p] = _mm512_dpbf16_ps(acc[i][p], (__m512bh)w[p], (__m512bh)xv);
+        acc[i][p] = dpbf16_inplace(acc[i][p], (__m512bh)w[p], (__m512bh)xv);
     }
   }
 #pragma GCC unroll 2

@@ -218,6 +218,22 @@ JEPA_INLINE_AVX512 __m512 load16_or_zero(const float* p, int valid) {
   return _mm512_maskz_loadu_ps(tail_mask16(valid), p);
 }
 
+// Horizontal max / sum of 16 floats in a fixed order, from intrinsics SIMDe
+// 0.7.4 also has (it lacks _mm512_reduce_*_ps), so emulated tests run them.
+JEPA_INLINE_AVX512 float hmax16(__m512 v) {
+  __m128 m = _mm_max_ps(_mm_max_ps(_mm512_castps512_ps128(v), _mm512_extractf32x4_ps(v, 1)),
+                        _mm_max_ps(_mm512_extractf32x4_ps(v, 2), _mm512_extractf32x4_ps(v, 3)));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  return _mm_cvtss_f32(_mm_max_ss(m, _mm_movehdup_ps(m)));
+}
+
+JEPA_INLINE_AVX512 float hsum16(__m512 v) {
+  __m128 s = _mm_add_ps(_mm_add_ps(_mm512_castps512_ps128(v), _mm512_extractf32x4_ps(v, 1)),
+                        _mm_add_ps(_mm512_extractf32x4_ps(v, 2), _mm512_extractf32x4_ps(v, 3)));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+
 JEPA_INLINE_AVX512 __m512 exp_nonpositive_avx512(__m512 z) {
   z = _mm512_max_ps(z, _mm512_set1_ps(-87.0f));
   const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(z, _mm512_set1_ps(1.44269504088896341f)),
@@ -252,6 +268,32 @@ JEPA_INLINE_AVX512 __m512 gelu_avx512(__m512 x) {
   const __m512 h = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), x), erfc);
   const __mmask16 pos = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GE_OQ);
   return _mm512_mask_blend_ps(pos, h, _mm512_sub_ps(x, h));
+}
+
+// acc + the u8 x s8 dot products of u and s in groups of 4 (vpdpbusd), with
+// acc updated in place: on the intrinsic, GCC 12 copies the accumulators of an
+// unrolled 8x32 tile between registers and the stack on every k step (about
+// 25 vmovdqa per 16 vpdpbusd, the loop at ~60 % of the instruction's peak).
+// The asm pins each accumulator to one register; SIMDe builds and other
+// compilers take the intrinsic.
+JEPA_INLINE_AVX512VNNI __m512i dpbusd_inplace(__m512i acc, __m512i u, __m512i s) {
+#if defined(__GNUC__) && !defined(__clang__) && !defined(JEPA_X86_EMULATE)
+  __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u), "v"(s));
+  return acc;
+#else
+  return _mm512_dpbusd_epi32(acc, u, s);
+#endif
+}
+
+// acc + the pairwise bf16 products of a and b (vdpbf16ps), in place for the
+// same reason as dpbusd_inplace.
+JEPA_INLINE_AVX512BF16 __m512 dpbf16_inplace(__m512 acc, __m512bh a, __m512bh b) {
+#if defined(__GNUC__) && !defined(__clang__) && !defined(JEPA_X86_EMULATE)
+  __asm__("vdpbf16ps %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
+  return acc;
+#else
+  return _mm512_dpbf16_ps(acc, a, b);
+#endif
 }
 
 JEPA_INLINE_AVX512 void finish16_avx512(const GemmArgs& a, int32_t m, int32_t n, __m512 v, int valid) {

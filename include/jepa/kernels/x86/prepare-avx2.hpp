@@ -65,6 +65,19 @@ JEPA_TARGET_AVX2 inline float quantize_row_s8_avx2(const float* x, int32_t k, in
   return amax / 127.0f;
 }
 
+// sums[b] = the sum of the 32 int8 values q[32 b, 32 b + 32), b < blocks
+// (ActFormat::s8_sums): maddubs(1, v) pairs, then madd pairs, exact in int32.
+JEPA_INLINE_AVX2 void block_sums_s8_avx2(const int8_t* q, size_t blocks, int32_t* sums) {
+  const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
+  for (size_t b = 0; b < blocks; ++b) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 32 * b));
+    const __m256i s32 = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, v), ones16);
+    const __m128i s = _mm_add_epi32(_mm256_castsi256_si128(s32), _mm256_extracti128_si256(s32, 1));
+    const __m128i s2 = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+    sums[b] = _mm_cvtsi128_si32(_mm_add_epi32(s2, _mm_shuffle_epi32(s2, 0xB1)));
+  }
+}
+
 JEPA_TARGET_AVX2 inline void prepare_rows__avx2(ActFormat f, const float* x, size_t ldx, int32_t m, int32_t k,
                                                 int32_t r0, int32_t r1, void* scratch) {
   if (f == ActFormat::bf16 || f == ActFormat::f32) {
@@ -78,18 +91,7 @@ JEPA_TARGET_AVX2 inline void prepare_rows__avx2(ActFormat f, const float* x, siz
     int8_t* q = reinterpret_cast<int8_t*>(row);
     std::memset(row + k, 0, p.ld - (size_t)k);
     const_cast<float*>(p.scale)[r] = quantize_row_s8_avx2(x + (size_t)r * ldx, k, q);
-    if (f == ActFormat::s8_sums) {
-      int32_t* sums = const_cast<int32_t*>(p.sums) + (size_t)r * p.ld_sums;
-      const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
-      for (size_t b = 0; b < p.ld_sums; ++b) {
-        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 32 * b));
-        // sign-trick sum: maddubs(1, v) pairs, then madd pairs: exact 32-bit sums
-        const __m256i s32 = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, v), ones16);
-        const __m128i s = _mm_add_epi32(_mm256_castsi256_si128(s32), _mm256_extracti128_si256(s32, 1));
-        const __m128i s2 = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
-        sums[b] = _mm_cvtsi128_si32(_mm_add_epi32(s2, _mm_shuffle_epi32(s2, 0xB1)));
-      }
-    }
+    if (f == ActFormat::s8_sums) block_sums_s8_avx2(q, p.ld_sums, const_cast<int32_t*>(p.sums) + (size_t)r * p.ld_sums);
     if (f == ActFormat::u8) {
       const __m256i off = _mm256_set1_epi8((char)0x80);
       for (size_t i = 0; i < p.ld; i += 32) {

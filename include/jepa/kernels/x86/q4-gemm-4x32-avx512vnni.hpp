@@ -51,8 +51,8 @@ JEPA_INLINE_AVX512VNNI void q4_tile_4x32_avx512vnni(const GemmArgs& a, const uin
         const __m512i xl = _mm512_set1_epi32(wl), xh = _mm512_set1_epi32(wh);
 #pragma GCC unroll 2
         for (int p = 0; p < NP; ++p) {
-          d[i][p] = _mm512_dpbusd_epi32(d[i][p], lo[p], xl);
-          d[i][p] = _mm512_dpbusd_epi32(d[i][p], hi[p], xh);
+          d[i][p] = dpbusd_inplace(d[i][p], lo[p], xl);
+          d[i][p] = dpbusd_inplace(d[i][p], hi[p], xh);
         }
       }
     }

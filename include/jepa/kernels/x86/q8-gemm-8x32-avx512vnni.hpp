@@ -39,7 +39,7 @@ JEPA_INLINE_AVX512VNNI void q8_tile_8x32_avx512vnni(const GemmArgs& a, const int
       std::memcpy(&word, xr[i] + 4 * (size_t)g, 4);
       const __m512i xv = _mm512_set1_epi32(word);
 #pragma GCC unroll 2
-      for (int p = 0; p < NP; ++p) acc[i][p] = _mm512_dpbusd_epi32(acc[i][p], xv, w[p]);
+      for (int p = 0; p < NP; ++p) acc[i][p] = dpbusd_inplace(acc[i][p], xv, w[p]);
     }
   }
 #pragma GCC unroll 2
