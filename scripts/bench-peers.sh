@@ -59,6 +59,16 @@ quick=(); [ -n "${JEPA_PEERS_QUICK:-}" ] && quick=(--quick)
 # cross-testing OpenBLAS settings.
 unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 export OMP_WAIT_POLICY=PASSIVE
+# Debian 12's OpenBLAS (0.3.21) does not know CPUs newer than itself (an
+# Emerald Rapids Xeon, say) and falls back to its generic Prescott kernels,
+# about 5x slower for PyTorch fp32: name the nearest core it knows instead.
+core=$(OPENBLAS_VERBOSE=2 $PY -c "import numpy; numpy.ones((64, 64)) @ numpy.ones((64, 64))" 2>&1 \
+       | sed -n 's/^Core: //p' | head -1 || true)
+if [ "$core" = Prescott ]; then
+  if grep -qw avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX
+  elif grep -qw avx2 /proc/cpuinfo; then export OPENBLAS_CORETYPE=Haswell; fi
+  echo "bench-peers: OpenBLAS did not recognise this CPU (Prescott): OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
+fi
 
 # The PyTorch modules are checked against the official code's golden outputs first.
 golden=()
