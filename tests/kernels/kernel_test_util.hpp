@@ -102,9 +102,11 @@ struct CaseResult {
 inline CaseResult run_case(const KernelInfo& k, std::mt19937& rng, int32_t m, int32_t n, int32_t K,
                            Epilogue epi, bool bias_on, bool residual_on, bool residual_aliases_y,
                            int32_t n0 = 0, int32_t n1 = -1, PrepareFn prepare = nullptr,
-                           bool extreme = false) {
+                           bool extreme = false, size_t ldx_rows = 0) {
   CaseResult res;
-  const size_t ldx = (size_t)K + 3, ldy = (size_t)n + 5, ldr = residual_aliases_y ? ldy : (size_t)n + 2;
+  // x rows K + 3 floats apart (unaligned) unless the case asks for ldx_rows.
+  const size_t ldx = ldx_rows ? ldx_rows : (size_t)K + 3;
+  const size_t ldy = (size_t)n + 5, ldr = residual_aliases_y ? ldy : (size_t)n + 2;
   std::vector<float> x = random_floats(rng, (size_t)m * ldx);
   std::vector<float> wf = random_floats(rng, (size_t)n * K, 1.0f / std::sqrt((float)K));
   if (extreme) {  // every quantized value at its largest magnitude, signs alike: the widest int16 pairs

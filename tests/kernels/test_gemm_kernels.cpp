@@ -72,6 +72,17 @@ void check_kernel(const KernelInfo& k) {
       worst = std::fmax(worst, r.worst_ratio);
       if (!r.ok) FAIL_CHECK(std::string(k.name) << " (blocked shape): " << r.message);
     }
+    // x rows a multiple of 4 KiB apart (the strides of K = 1024 / 4096 models),
+    // past 96 rows and 128-column chunks.
+    const int32_t aliased[][4] = {{29, 70, 1000, 1024}, {101, 161, 1024, 2048}};
+    for (int i = 0; i < 2; ++i) {
+      const int32_t* s = aliased[i];
+      CaseResult r = run_case(k, rng, s[0], s[1], s[2], i ? Epilogue::gelu : Epilogue::none, true, true, i == 1, 0,
+                              -1, nullptr, false, (size_t)s[3]);
+      ++cases;
+      worst = std::fmax(worst, r.worst_ratio);
+      if (!r.ok) FAIL_CHECK(std::string(k.name) << " (4 KiB rows): " << r.message);
+    }
   }
   MESSAGE(std::string(k.name) << ": " << cases << " shapes ok, worst |err|/tol " << worst);
 }

@@ -64,7 +64,7 @@ constexpr int32_t kTransformRows = 4;
 struct LinearJob {
   kernels::GemmArgs base;
   const kernels::KernelInfo* kernel = nullptr;  // null: reference
-  int32_t mc = 0, nc = 0, tiles_n = 0;
+  int32_t mc = 0, nc = 0, tiles_m = 0, tiles_n = 0;
   // prepare pass
   kernels::PrepareFn prepare = nullptr;
   void* scratch = nullptr;
@@ -75,7 +75,10 @@ struct LinearJob {
 inline void run_tile(void* arg, size_t i) {
   const LinearJob& j = *static_cast<const LinearJob*>(arg);
   kernels::GemmArgs a = j.base;
-  const int32_t tm = (int32_t)(i / (size_t)j.tiles_n), tn = (int32_t)(i % (size_t)j.tiles_n);
+  // Column-major: the row tiles of one column chunk run back to back (on one
+  // thread, or side by side on two), so its weights come from DRAM once and
+  // from cache for the other row tiles.
+  const int32_t tm = (int32_t)(i % (size_t)j.tiles_m), tn = (int32_t)(i / (size_t)j.tiles_m);
   const int32_t m0 = tm * j.mc;
   a.m = j.base.m - m0 < j.mc ? j.base.m - m0 : j.mc;
   a.x = j.base.x + (size_t)m0 * j.base.ldx;
@@ -146,6 +149,7 @@ inline void choose_tiles(LinearJob& j) {
     if (balanced < mc) mc = balanced;
   }
   j.mc = mc;
+  j.tiles_m = (j.base.m + mc - 1) / mc;
   const int32_t N = j.base.w->n;
   int32_t nc = 128;
   while (nc > 32 && (size_t)tiles_m * (size_t)((N + nc - 1) / nc) < 8) nc /= 2;
@@ -164,7 +168,7 @@ inline void linear_pass(const ParallelFor& par, LinearJob& j, int32_t m) {
     j.base.xp = &xp;
   }
   choose_tiles(j);
-  const size_t tiles = (size_t)((m + j.mc - 1) / j.mc) * (size_t)j.tiles_n;
+  const size_t tiles = (size_t)j.tiles_m * (size_t)j.tiles_n;
   par(tiles, &run_tile, &j);
   j.base.xp = nullptr;
 }
