@@ -22,16 +22,7 @@ WHAT=${JEPA_BENCH:-roofline gemm models}
 mkdir -p "$OUT"
 
 # The peers' libraries (bench_gemm drops the rows of any it does not find).
-APT="apt-get -o DPkg::Lock::Timeout=600 -q"
-SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-need=()
-for p in libbenchmark-dev libxnnpack-dev libpthreadpool-dev libdnnl-dev libeigen3-dev; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  echo "bench.sh: installing ${need[*]}"
-  $SUDO $APT update && DEBIAN_FRONTEND=noninteractive $SUDO $APT install -y --no-install-recommends "${need[@]}"
-fi
+bash scripts/install-deps.sh libbenchmark-dev libxnnpack-dev libpthreadpool-dev libdnnl-dev libeigen3-dev
 
 cmake -S . -B "$B" -DCMAKE_BUILD_TYPE=Release -DJEPA_BUILD_BENCH=ON -DJEPA_BUILD_TESTS=OFF \
   -DJEPA_BUILD_TOOLS=OFF -DJEPA_BUILD_EXAMPLES=OFF >/dev/null

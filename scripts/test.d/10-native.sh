@@ -2,15 +2,7 @@
 # with the optional Eigen and XNNPACK Linear backends compiled in (tests/backends runs
 # them against the reference and the golden tiny model; the other steps leave them OFF).
 set -euo pipefail
-APT="apt-get -o DPkg::Lock::Timeout=600 -q"
-SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-need=()
-for p in libeigen3-dev libxnnpack-dev libpthreadpool-dev; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  $SUDO $APT update && DEBIAN_FRONTEND=noninteractive $SUDO $APT install -y --no-install-recommends "${need[@]}"
-fi
+bash scripts/install-deps.sh libeigen3-dev libxnnpack-dev libpthreadpool-dev
 B=build-ci/release
 cmake -S . -B $B -DCMAKE_BUILD_TYPE=Release -DJEPA_BUILD_TESTS=ON -DJEPA_BUILD_TOOLS=ON \
   -DJEPA_BUILD_EXAMPLES=ON -DJEPA_WITH_EIGEN=ON -DJEPA_WITH_XNNPACK=ON

@@ -7,15 +7,7 @@
 # peer on the tiny preset (--quick, no ONNX Runtime: CI needs no npm). Well
 # under a minute after the build.
 set -euo pipefail
-APT="apt-get -o DPkg::Lock::Timeout=600 -q"
-SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-need=()
-for p in libbenchmark-dev libxnnpack-dev libpthreadpool-dev libdnnl-dev libeigen3-dev; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  $SUDO $APT update && DEBIAN_FRONTEND=noninteractive $SUDO $APT install -y --no-install-recommends "${need[@]}"
-fi
+bash scripts/install-deps.sh libbenchmark-dev libxnnpack-dev libpthreadpool-dev libdnnl-dev libeigen3-dev
 B=build-ci/bench
 OUT=$B/smoke
 cmake -S . -B $B -DCMAKE_BUILD_TYPE=Release -DJEPA_BUILD_BENCH=ON -DJEPA_BUILD_TESTS=OFF \
