@@ -298,12 +298,14 @@ jb::Peak best_peak(jb::PeakKind kind) {
   using jb::Peak;
   switch (kind) {
     case jb::PeakKind::i8:
+      if (isa.amx) return Peak::i8_amx;
       if (isa.avx512vnni) return Peak::i8_avx512vnni;
       if (isa.avxvnni) return Peak::i8_avxvnni;
       if (isa.dotprod) return Peak::i8_dotprod;
       if (isa.avx2_fma) return Peak::i8_avx2;
       break;
     case jb::PeakKind::bf16:
+      if (isa.amx) return Peak::bf16_amx;
       if (isa.avx512bf16) return Peak::bf16_avx512;
       break;  // no bf16 dot product: bf16 runs as converted fp32 FMA
     case jb::PeakKind::f32:

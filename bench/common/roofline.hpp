@@ -26,6 +26,7 @@
 #include <immintrin.h>
 #pragma GCC diagnostic pop
 #define JEPA_BENCH_X86 1
+#include "jepa/kernels/cpu_features.hpp"  // AMX: CPUID + the OS grant of the tile state
 #else
 #define JEPA_BENCH_X86 0
 #endif
@@ -42,6 +43,7 @@ struct CpuIsa {
   bool avx512vnni = false;  // vpdpbusd zmm
   bool avx512bf16 = false;  // vdpbf16ps
   bool avxvnni = false;     // vpdpbusd ymm (VEX): Alder Lake+, Zen 5
+  bool amx = false;         // AMX-INT8 + AMX-BF16 tiles, granted by the OS (Sapphire Rapids+)
   bool neon = false;
   bool dotprod = false;     // aarch64 sdot, compile-time only here
 };
@@ -56,6 +58,7 @@ inline CpuIsa detect_isa() {
   c.avx512vnni = c.avx512f && __builtin_cpu_supports("avx512vnni");
   c.avx512bf16 = c.avx512f && __builtin_cpu_supports("avx512bf16");
   c.avxvnni = c.avx2_fma && __builtin_cpu_supports("avxvnni");
+  c.amx = jepa::kernels::cpu_supports(jepa::kernels::Isa::amx);
 #endif
 #if defined(__aarch64__)
   c.neon = true;
@@ -83,6 +86,7 @@ inline std::string isa_string(const CpuIsa& c) {
   add(c.avx512vnni, "avx512vnni");
   add(c.avx512bf16, "avx512bf16");
   add(c.avxvnni, "avxvnni");
+  add(c.amx, "amx");
   add(c.neon, "neon");
   add(c.dotprod, "dotprod");
   return s.empty() ? std::string("scalar") : s;
@@ -215,6 +219,36 @@ __attribute__((target("avx512f,avx512bw,avx512bf16"), noinline)) inline float pe
   return _mm512_reduce_add_ps(s);
 }
 
+// AMX: 4 tile multiply-adds per iteration into four 16 x 16 accumulators
+// from two A and two B tiles (the blocking of kernels/x86/amx-tiles.hpp,
+// without its loads): int8 tdpbssd = 16 x 16 x 64 multiply-adds per tile op,
+// bf16 tdpbf16ps = 16 x 16 x 32. Operands are zero (the rate does not depend
+// on the values).
+struct alignas(64) AmxPeakConfig {
+  uint8_t palette = 1, start_row = 0, reserved[14] = {};
+  uint16_t colsb[16] = {64, 64, 64, 64, 64, 64, 64, 64};
+  uint8_t rows[16] = {16, 16, 16, 16, 16, 16, 16, 16};
+};
+template <bool kInt8>
+__attribute__((noinline)) inline float peak_loop_amx(int64_t iters) {
+  const AmxPeakConfig cfg;
+  __asm__ volatile("ldtilecfg %0" ::"m"(cfg) : "memory");  // zeroes every tile
+  for (int64_t it = 0; it < iters; ++it) {
+    if (kInt8)
+      __asm__ volatile(
+          "tdpbssd %%tmm6, %%tmm4, %%tmm0\n\ttdpbssd %%tmm7, %%tmm4, %%tmm1\n\t"
+          "tdpbssd %%tmm6, %%tmm5, %%tmm2\n\ttdpbssd %%tmm7, %%tmm5, %%tmm3" ::);
+    else
+      __asm__ volatile(
+          "tdpbf16ps %%tmm6, %%tmm4, %%tmm0\n\ttdpbf16ps %%tmm7, %%tmm4, %%tmm1\n\t"
+          "tdpbf16ps %%tmm6, %%tmm5, %%tmm2\n\ttdpbf16ps %%tmm7, %%tmm5, %%tmm3" ::);
+  }
+  __asm__ volatile("tilerelease" ::: "memory");
+  return 0.0f;
+}
+inline float peak_loop_i8_amx(int64_t iters) { return peak_loop_amx<true>(iters); }
+inline float peak_loop_bf16_amx(int64_t iters) { return peak_loop_amx<false>(iters); }
+
 // Streaming read: 8 independent vpaddd chains over 256 B per iteration.
 __attribute__((target("avx2,fma"), noinline)) inline uint32_t read_loop_avx2(const uint8_t* p, size_t bytes) {
   __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
@@ -290,7 +324,9 @@ __attribute__((noinline)) inline uint64_t read_loop_scalar(const uint8_t* p, siz
 }
 
 // The compute peaks, by the instruction they time.
-enum class Peak { f32_avx2, f32_avx512, i8_avx2, i8_avxvnni, i8_avx512vnni, bf16_avx512, f32_neon, i8_dotprod };
+enum class Peak {
+  f32_avx2, f32_avx512, i8_avx2, i8_avxvnni, i8_avx512vnni, bf16_avx512, i8_amx, bf16_amx, f32_neon, i8_dotprod
+};
 
 struct PeakInfo {
   Peak peak;
@@ -319,6 +355,9 @@ inline const PeakInfo* peak_table(size_t* count) {
        &peak_loop_i8_avx512vnni},
       {Peak::bf16_avx512, "bf16_vdpbf16ps_avx512", 12 * 32 * 2, [] { return cpu_isa().avx512bf16; },
        &peak_loop_bf16_avx512},
+      {Peak::i8_amx, "i8_tdpbssd_amx", 4 * 16 * 16 * 64 * 2, [] { return cpu_isa().amx; }, &peak_loop_i8_amx},
+      {Peak::bf16_amx, "bf16_tdpbf16ps_amx", 4 * 16 * 16 * 32 * 2, [] { return cpu_isa().amx; },
+       &peak_loop_bf16_amx},
 #endif
 #if defined(__aarch64__)
       {Peak::f32_neon, "f32_fmla_neon", 12 * 4 * 2, [] { return true; }, &peak_loop_f32_neon},

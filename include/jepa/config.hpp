@@ -76,6 +76,12 @@
 #if defined(JEPA_KERNELS_X86_AVX512) && (!defined(JEPA_NO_RUNTIME_DISPATCH) || defined(__AVX512BF16__))
 #define JEPA_KERNELS_X86_AVX512BF16 1
 #endif
+// AMX tiles: GCC >= 11 / Clang >= 12 know the intrinsics.
+#if defined(JEPA_KERNELS_X86_AVX512BF16) && !defined(JEPA_X86_EMULATE) &&                     \
+    ((defined(__clang__) && __clang_major__ >= 12) || (!defined(__clang__) && __GNUC__ >= 11)) && \
+    (!defined(JEPA_NO_RUNTIME_DISPATCH) || (defined(__AMX_TILE__) && defined(__AMX_INT8__) && defined(__AMX_BF16__)))
+#define JEPA_KERNELS_X86_AMX 1
+#endif
 #endif
 
 // Which AArch64 kernel families are compiled in (derived; do not set by hand).

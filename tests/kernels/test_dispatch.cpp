@@ -60,6 +60,12 @@ TEST_CASE("dispatch: the cap admits only lower levels; scalar means the referenc
   clear_isa_cap();
   // No cap: the highest level the CPU has wins for q8 panels.
   const KernelInfo* best = default_table().find(probe(format::DType::q8, true));
+#if defined(JEPA_KERNELS_X86_AMX)
+  if (f.has(isa_requires(Isa::amx))) {
+    REQUIRE(best);
+    CHECK(std::string(best->name) == "q8_gemm_32x32__amx");
+  } else
+#endif
   if (f.has(isa_requires(Isa::avx512vnni))) {
     REQUIRE(best);
     CHECK(std::string(best->name) == "q8_gemm_8x32__avx512vnni");
@@ -71,6 +77,18 @@ TEST_CASE("dispatch: the cap admits only lower levels; scalar means the referenc
   CpuFeatures all;
   all.bits = kFeatAvx2 | kFeatAvx512 | kFeatAvx512Vnni | kFeatAvx512Bf16;
   const KernelTable t = choose_kernels(all, 255);
+#if defined(JEPA_KERNELS_X86_AMX)
+  {  // AMX on top: the tile kernels take q8 and bf16; the cap below AMX gives them back.
+    CpuFeatures amx = all;
+    amx.bits |= kFeatAmx;
+    const KernelTable ta = choose_kernels(amx, 255);
+    CHECK(std::string(ta.find(probe(format::DType::q8, true))->name) == "q8_gemm_32x32__amx");
+    CHECK(std::string(ta.find(probe(format::DType::bf16, true))->name) == "bf16_gemm_32x32__amx");
+    CHECK(std::string(ta.find(probe(format::DType::q4, true))->name) == "q4_gemm_4x32__avx512vnni");
+    const KernelTable tb = choose_kernels(amx, (int)Isa::avx512bf16);
+    CHECK(std::string(tb.find(probe(format::DType::q8, true))->name) == "q8_gemm_8x32__avx512vnni");
+  }
+#endif
 #if defined(JEPA_KERNELS_X86_AVX512BF16)
   CHECK(std::string(t.find(probe(format::DType::bf16, true))->name) == "bf16_gemm_12x32__avx512bf16");
   CHECK(std::string(t.find(probe(format::DType::q4, true))->name) == "q4_gemm_4x32__avx512vnni");

@@ -6,8 +6,14 @@
 // getauxval(AT_HWCAP / AT_HWCAP2) (arm/hwcap.hpp). Elsewhere: scalar only.
 // The cap comes from jepa::kernels::set_isa_cap() or, at first use, the
 // environment variable JEPA_MAX_ISA=scalar|avx2|avx512|avx512vnni|avx512bf16|
-// neon|neondot|i8mm|sve. Kernels never test features themselves: dispatch.hpp
-// turns these bits into a kernel table once.
+// amx|neon|neondot|i8mm|sve. Kernels never test features themselves:
+// dispatch.hpp turns these bits into a kernel table once.
+//
+// AMX (x86 tile matrix unit): on Linux the tile data state is off until the
+// process asks for it (arch_prctl ARCH_REQ_XCOMP_PERM); detection asks once,
+// and AMX counts as present only when the kernel grants it, so a kernel that
+// runs a tile instruction can never take SIGILL. Elsewhere (no such call) it
+// counts when XCR0 enables the tile state.
 #ifndef JEPA_KERNELS_CPU_FEATURES_HPP
 #define JEPA_KERNELS_CPU_FEATURES_HPP
 
@@ -20,6 +26,10 @@
 
 #if JEPA_ARCH_X86_64 && (defined(__GNUC__) || defined(__clang__))
 #include <cpuid.h>
+#endif
+#if JEPA_ARCH_X86_64 && defined(__linux__)
+#include <sys/syscall.h>  // arch_prctl(ARCH_REQ_XCOMP_PERM) for AMX
+#include <unistd.h>
 #endif
 #if JEPA_ARCH_AARCH64
 #include "arm/hwcap.hpp"  // getauxval(AT_HWCAP/AT_HWCAP2)
@@ -35,6 +45,7 @@ enum Feature : uint32_t {
   kFeatAvx512 = 1u << 1,     // AVX-512 F + BW + VL + DQ (and ZMM/opmask state)
   kFeatAvx512Vnni = 1u << 2,
   kFeatAvx512Bf16 = 1u << 3,
+  kFeatAmx = 1u << 4,        // AMX-TILE + AMX-INT8 + AMX-BF16, tile state granted by the OS
   kFeatNeon = 1u << 8,       // AArch64 Advanced SIMD (always on AArch64)
   kFeatDotprod = 1u << 9,    // SDOT/UDOT
   kFeatI8mm = 1u << 10,      // SMMLA
@@ -57,6 +68,7 @@ enum class Isa : uint8_t {
   avx512 = 2,      // AVX-512 F/BW/VL/DQ
   avx512vnni = 3,  // + VNNI (vpdpbusd)
   avx512bf16 = 4,  // + BF16 (vdpbf16ps)
+  amx = 5,         // + AMX tiles: tdpbssd / tdpbf16ps (Sapphire Rapids and later)
   neon = 16,       // AArch64 baseline
   neondot = 17,    // + dotprod
   i8mm = 18,       // + i8mm
@@ -70,6 +82,7 @@ inline const char* isa_name(Isa i) {
     case Isa::avx512: return "avx512";
     case Isa::avx512vnni: return "avx512vnni";
     case Isa::avx512bf16: return "avx512bf16";
+    case Isa::amx: return "amx";
     case Isa::neon: return "neon";
     case Isa::neondot: return "neondot";
     case Isa::i8mm: return "i8mm";
@@ -81,7 +94,7 @@ inline const char* isa_name(Isa i) {
 // Parses an ISA name (as isa_name prints it); false if unknown.
 inline bool parse_isa(const char* s, Isa* out) {
   static const Isa all[] = {Isa::scalar, Isa::avx2, Isa::avx512, Isa::avx512vnni, Isa::avx512bf16,
-                            Isa::neon, Isa::neondot, Isa::i8mm, Isa::sve};
+                            Isa::amx, Isa::neon, Isa::neondot, Isa::i8mm, Isa::sve};
   for (Isa i : all)
     if (s && std::strcmp(s, isa_name(i)) == 0) {
       *out = i;
@@ -90,7 +103,7 @@ inline bool parse_isa(const char* s, Isa* out) {
   return false;
 }
 
-inline bool isa_is_x86(Isa i) { return i >= Isa::avx2 && i <= Isa::avx512bf16; }
+inline bool isa_is_x86(Isa i) { return i >= Isa::avx2 && i <= Isa::amx; }
 inline bool isa_is_arm(Isa i) { return i >= Isa::neon; }
 
 // The feature bits an ISA level needs (each level includes the lower ones).
@@ -101,6 +114,7 @@ inline uint32_t isa_requires(Isa i) {
     case Isa::avx512: return kFeatAvx2 | kFeatAvx512;
     case Isa::avx512vnni: return kFeatAvx2 | kFeatAvx512 | kFeatAvx512Vnni;
     case Isa::avx512bf16: return kFeatAvx2 | kFeatAvx512 | kFeatAvx512Vnni | kFeatAvx512Bf16;
+    case Isa::amx: return kFeatAvx2 | kFeatAvx512 | kFeatAvx512Vnni | kFeatAvx512Bf16 | kFeatAmx;
     case Isa::neon: return kFeatNeon;
     case Isa::neondot: return kFeatNeon | kFeatDotprod;
     case Isa::i8mm: return kFeatNeon | kFeatDotprod | kFeatI8mm;
@@ -111,11 +125,33 @@ inline uint32_t isa_requires(Isa i) {
 
 namespace detail {
 
+#if JEPA_ARCH_X86_64
+// Linux keeps the AMX tile data state off until the process asks; the grant
+// is process-wide and idempotent. Other OSes: no such call (true).
+inline bool amx_os_grant() {
+#if defined(__linux__)
+  const long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+  return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+#else
+  return true;
+#endif
+}
+#endif
+
 #if JEPA_ARCH_X86_64 && (defined(__GNUC__) || defined(__clang__)) && !defined(JEPA_NO_RUNTIME_DISPATCH)
 inline uint64_t xgetbv0() {
   uint32_t lo = 0, hi = 0;
   __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
   return ((uint64_t)hi << 32) | lo;
+}
+
+// AMX is usable: the CPU has the tile unit (CPUID 7.0 EDX: AMX-BF16 bit 22,
+// AMX-TILE 24, AMX-INT8 25), XCR0 enables XTILECFG + XTILEDATA (bits 17, 18)
+// and the OS grants this process the tile data state.
+inline bool amx_usable(unsigned edx7, uint64_t xcr0) {
+  const bool cpu = (edx7 & (1u << 22)) && (edx7 & (1u << 24)) && (edx7 & (1u << 25));
+  if (!cpu || (xcr0 & 0x60000) != 0x60000) return false;
+  return amx_os_grant();
 }
 
 inline uint32_t detect_x86() {
@@ -133,6 +169,7 @@ inline uint32_t detect_x86() {
   const bool avx2 = b & (1u << 5);
   const bool f = b & (1u << 16), dq = b & (1u << 17), bw = b & (1u << 30), vl = b & (1u << 31);
   const bool vnni = c & (1u << 11);
+  const unsigned edx7 = d;
   unsigned a1 = 0, b1 = 0, c1 = 0, d1 = 0;
   __cpuid_count(7, 1, a1, b1, c1, d1);
   const bool bf16 = a1 & (1u << 5);
@@ -141,6 +178,7 @@ inline uint32_t detect_x86() {
   if ((bits & kFeatAvx2) && f && dq && bw && vl && zmm_os) bits |= kFeatAvx512;
   if ((bits & kFeatAvx512) && vnni) bits |= kFeatAvx512Vnni;
   if ((bits & kFeatAvx512) && bf16) bits |= kFeatAvx512Bf16;
+  if ((bits & kFeatAvx512Vnni) && (bits & kFeatAvx512Bf16) && amx_usable(edx7, xcr0)) bits |= kFeatAmx;
   return bits;
 }
 #endif
@@ -175,6 +213,9 @@ inline CpuFeatures detect_cpu() {
 #endif
 #if defined(__AVX512BF16__)
   f.bits |= kFeatAvx512Bf16;
+#endif
+#if defined(__AMX_TILE__) && defined(__AMX_INT8__) && defined(__AMX_BF16__)
+  if (amx_os_grant()) f.bits |= kFeatAmx;
 #endif
 #if defined(__ARM_NEON) && JEPA_ARCH_AARCH64
   f.bits |= kFeatNeon;

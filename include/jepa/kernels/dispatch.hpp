@@ -366,6 +366,9 @@ inline size_t kernel_report(const KernelTable& t, char* buf, size_t n) {
 #if defined(JEPA_KERNELS_X86_AVX512BF16)
   o.put(" x86-avx512bf16");
 #endif
+#if defined(JEPA_KERNELS_X86_AMX)
+  o.put(" x86-amx");
+#endif
 #if defined(JEPA_KERNELS_ARM_NEON)
   o.put(" arm-neon");
 #endif
@@ -381,7 +384,7 @@ inline size_t kernel_report(const KernelTable& t, char* buf, size_t n) {
   size_t all_n = 0;
   registry(&all_n);
   o.put(" (%zu kernels compiled in)\ncpu:", all_n);
-  static const Isa levels[] = {Isa::avx2, Isa::avx512, Isa::avx512vnni, Isa::avx512bf16,
+  static const Isa levels[] = {Isa::avx2, Isa::avx512, Isa::avx512vnni, Isa::avx512bf16, Isa::amx,
                                Isa::neon, Isa::neondot, Isa::i8mm, Isa::sve};
   bool any = false;
   for (Isa i : levels)

@@ -28,6 +28,8 @@
 #include "x86/bf16-gemm-12x32-avx512bf16.hpp"
 #include "x86/q8-gemm-8x32-avx512vnni.hpp"
 #include "x86/q4-gemm-4x32-avx512vnni.hpp"
+#include "x86/q8-gemm-32x32-amx.hpp"
+#include "x86/bf16-gemm-32x32-amx.hpp"
 #endif
 
 #if (JEPA_ARCH_AARCH64 || JEPA_ARCH_ARM32) && !defined(JEPA_NO_SIMD)

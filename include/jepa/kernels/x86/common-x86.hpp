@@ -123,6 +123,9 @@ inline __m256 fmadd256(__m256 a, __m256 b, __m256 c) {
   __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
 #define JEPA_TARGET_AVX512BF16 \
   __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512bf16,avx2,fma,f16c")))
+// AMX kernels: tile instructions are inline asm (x86/tile-gemm-amx.hpp), so only
+// their AVX-512 epilogues need a target.
+#define JEPA_TARGET_AMX JEPA_TARGET_AVX512BF16
 #endif
 
 #if defined(JEPA_X86_EMULATE)  // forced inlining of SIMDe's loops makes compiles crawl
