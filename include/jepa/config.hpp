@@ -76,7 +76,8 @@
 #if defined(JEPA_KERNELS_X86_AVX512) && (!defined(JEPA_NO_RUNTIME_DISPATCH) || defined(__AVX512BF16__))
 #define JEPA_KERNELS_X86_AVX512BF16 1
 #endif
-// AMX tiles: GCC >= 11 / Clang >= 12 know the intrinsics.
+// AMX tiles (inline asm, kernels/x86/tile-gemm-amx.hpp): the toolchains of
+// GCC >= 11 / Clang >= 12 assemble the tile instructions (binutils >= 2.36).
 #if defined(JEPA_KERNELS_X86_AVX512BF16) && !defined(JEPA_X86_EMULATE) &&                     \
     ((defined(__clang__) && __clang_major__ >= 12) || (!defined(__clang__) && __GNUC__ >= 11)) && \
     (!defined(JEPA_NO_RUNTIME_DISPATCH) || (defined(__AMX_TILE__) && defined(__AMX_INT8__) && defined(__AMX_BF16__)))
