@@ -18,6 +18,9 @@
 
 #include "jepa/kernels/dispatch.hpp"
 #include "jepa/kernels/quantize.hpp"
+#if defined(JEPA_KERNELS_X86_AVX2)
+#include "jepa/kernels/x86/common-x86.hpp"  // JEPA_TARGET_* and the intrinsics of the peak loops below
+#endif
 
 namespace {
 

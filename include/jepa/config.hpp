@@ -19,6 +19,15 @@
 //   JEPA_NO_FILESYSTEM      leave out everything that touches files (mmap,
 //                           fopen, atomic save). Bare-metal builds.
 //   JEPA_NO_THREADS         leave out the std::thread pool.
+//   JEPA_KERNELS_EXTERN     compile the SIMD kernels once, not in every
+//                           translation unit: jepa headers then only declare
+//                           the kernel tables (GEMM registry, prepare pass,
+//                           attention tiles), and exactly one .cpp of the
+//                           program defines JEPA_KERNELS_IMPLEMENTATION before
+//                           including jepa/jepa.hpp (stb style). The tables
+//                           reach every kernel, so each TU that defines them
+//                           spends about a minute in GCC -O3 on them; define
+//                           this for the whole program or not at all.
 //   JEPA_ASSERT(cond)       internal invariant check; default: assert() in
 //                           debug builds, nothing with NDEBUG. Never used for
 //                           input validation (that returns a Status).
@@ -105,6 +114,19 @@
 #if defined(JEPA_ARM_TARGET_ATTRIBUTES) || defined(__ARM_FEATURE_SVE)
 #define JEPA_KERNELS_ARM_SVE 1
 #endif
+#endif
+
+// Linkage of the kernel tables (JEPA_KERNELS_EXTERN above): JEPA_KERNEL_TABLE
+// starts their declarations and definitions (inline when header-only);
+// JEPA_KERNELS_DECLARE_ONLY leaves the definitions, and the SIMD kernel
+// headers behind them, out of this translation unit.
+#if defined(JEPA_KERNELS_IMPLEMENTATION) || defined(JEPA_KERNELS_EXTERN)
+#define JEPA_KERNEL_TABLE
+#else
+#define JEPA_KERNEL_TABLE inline
+#endif
+#if defined(JEPA_KERNELS_EXTERN) && !defined(JEPA_KERNELS_IMPLEMENTATION)
+#define JEPA_KERNELS_DECLARE_ONLY 1
 #endif
 
 #if !defined(JEPA_NO_FILESYSTEM) && !(defined(__unix__) || defined(__APPLE__))

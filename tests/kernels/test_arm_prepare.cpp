@@ -12,6 +12,9 @@
 #include <vector>
 
 #include "jepa/kernels/dispatch.hpp"
+#if defined(JEPA_KERNELS_ARM_NEON)
+#include "jepa/kernels/arm/prepare-neon.hpp"  // the dispatch may only declare the tables
+#endif
 
 #if defined(JEPA_HAVE_PREPARE_NEON)
 

@@ -18,6 +18,10 @@
 #include "jepa/kernels/dispatch.hpp"
 #include "jepa/ops/attention.hpp"
 #include "jepa/runtime/thread_pool.hpp"
+#include "ops/ops_test_util.hpp"
+#if defined(JEPA_KERNELS_X86_AVX2)
+#include "jepa/kernels/x86/common-x86.hpp"  // exp_nonpositive_avx2 (the dispatch may only declare the tiles)
+#endif
 
 namespace {
 
@@ -30,13 +34,7 @@ using jepa::ops::AttentionArgs;
 // a few float ulps of an O(1) result; measured max ~1.1e-6 (the reference itself is that far from exact).
 constexpr double kFusedRelTol = 4e-6;
 
-std::vector<float> randn(size_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> d(0.0f, scale);
-  std::vector<float> v(n);
-  for (float& x : v) x = d(rng);
-  return v;
-}
+using opstest::randn;
 
 // A random problem: queries with a qkv-like row stride, segments with padded
 // rows; segment 0 optionally shared by the batch.

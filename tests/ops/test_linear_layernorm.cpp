@@ -43,13 +43,13 @@ Weight make_weight(const std::vector<float>& wf, int32_t n, int32_t k, format::D
 
 // One problem: x [m][k] (offset and scaled so LayerNorm changes it), gamma,
 // beta, bias, residual; the expected y and normed by layernorm + linear.
-struct Problem {
+struct LnLinearProblem {
   int32_t m, n, k;
   std::vector<float> x, gamma, beta, bias, resid;
 };
 
-Problem make_problem(std::mt19937& rng, int32_t m, int32_t n, int32_t k) {
-  Problem p{m, n, k, {}, {}, {}, {}, {}};
+LnLinearProblem make_problem(std::mt19937& rng, int32_t m, int32_t n, int32_t k) {
+  LnLinearProblem p{m, n, k, {}, {}, {}, {}, {}};
   p.x = random_floats(rng, (size_t)m * k, 2.0f);
   for (size_t i = 0; i < p.x.size(); ++i) p.x[i] += 0.5f + (float)(i % 7) * 0.1f;
   p.gamma = random_floats(rng, (size_t)k, 0.5f);
@@ -68,7 +68,7 @@ constexpr float kSentinel = -12345.0f;
 
 // The unfused truth: layernorm_row row by row (the arithmetic every LayerNorm
 // path must reproduce), then linear through `ctx`.
-Outcome unfused(const LinearContext& ctx, const WeightMatrix& w, const Problem& p, const float* g,
+Outcome unfused(const LinearContext& ctx, const WeightMatrix& w, const LnLinearProblem& p, const float* g,
                 const float* b, Epilogue epi, bool resid) {
   Outcome o;
   o.normed.assign(p.x.size(), 0.0f);
@@ -79,7 +79,7 @@ Outcome unfused(const LinearContext& ctx, const WeightMatrix& w, const Problem& 
   return o;
 }
 
-Outcome fused(const LinearContext& ctx, const WeightMatrix& w, const Problem& p, const float* g, const float* b,
+Outcome fused(const LinearContext& ctx, const WeightMatrix& w, const LnLinearProblem& p, const float* g, const float* b,
               Epilogue epi, bool resid) {
   Outcome o;
   o.normed.assign(p.x.size(), kSentinel);
@@ -102,7 +102,7 @@ bool expect_fused(const KernelTable& t, const WeightMatrix& w) {
 }
 
 // Runs every (threads, scratch, affine) variant of one problem and checks bits and the way taken.
-void check_problem(const KernelTable& table, const WeightMatrix& w, const Problem& p, const std::string& what,
+void check_problem(const KernelTable& table, const WeightMatrix& w, const LnLinearProblem& p, const std::string& what,
                    Epilogue epi, bool resid) {
   static ThreadPool pool(2);
   ParallelFor serial, rev, two = pool.parallel_for();
@@ -188,7 +188,7 @@ TEST_CASE("linear_layernorm: bit-identical to layernorm + linear for every dtype
           if (small_grid() && m != 17) continue;
           // Row-major q8/q4 have no kernel on x86 (the scalar reference runs): keep those small.
           if (!panel && m == 197 && !default_table().find(w.w)) continue;
-          const Problem p = make_problem(rng, m, n, k);
+          const LnLinearProblem p = make_problem(rng, m, n, k);
           const std::string what = std::string(format::dtype_name(dt)) + (panel ? " panel" : " row_major");
           check_problem(default_table(), w.w, p, what, m % 2 ? Epilogue::gelu : Epilogue::none, m != 3);
         }
@@ -226,7 +226,7 @@ TEST_CASE("linear_layernorm: bf16 / u8 / s8_sums prepared activations fuse as we
       REQUIRE(expect_fused(t, w.w));
       for (int32_t m : {1, 17, 197}) {
         if (small_grid() && m != 17) continue;
-        const Problem p = make_problem(rng, m, n, k);
+        const LnLinearProblem p = make_problem(rng, m, n, k);
         check_problem(t, w.w, p, std::string("ref act ") + std::to_string((int)c.act), Epilogue::gelu, true);
       }
     }

@@ -18,16 +18,11 @@
 #include "jepa/ops/sincos.hpp"
 #include "jepa/ops/softmax.hpp"
 #include "jepa/runtime/thread_pool.hpp"
+#include "ops/ops_test_util.hpp"
 
 namespace {
 
-std::vector<float> randn(size_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> d(0.0f, scale);
-  std::vector<float> v(n);
-  for (float& x : v) x = d(rng);
-  return v;
-}
+using opstest::randn;
 
 double max_abs_diff(const float* a, const double* b, size_t n) {
   double m = 0;

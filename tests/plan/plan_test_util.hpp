@@ -1,7 +1,8 @@
 // tests/plan/plan_test_util.hpp: small helpers shared by the planning tests:
 // reading the raw little-endian golden arrays of tests/data/<config>/ and
 // elementwise comparison with the golden tolerance rule |x-ref| <= atol + rtol*|ref|,
-// and the golden AC predictor built from weights.safetensors.
+// the golden AC predictor built from weights.safetensors, and the small pieces
+// several planning tests share (an owned arena, the golden CEM settings).
 #ifndef JEPA_TESTS_PLAN_TEST_UTIL_HPP
 #define JEPA_TESTS_PLAN_TEST_UTIL_HPP
 
@@ -56,10 +57,40 @@ inline Diff compare(const A* x, const B* ref, size_t n, double atol, double rtol
 }  // namespace plantest
 
 // ---- the golden AC predictor (needs the repo root on the include path) ----
+#include "jepa/plan/cem.hpp"
+#include "jepa/runtime/arena.hpp"
 #include "plan/ac_model.hpp"
 #include "tools/common/safetensors.hpp"
 
 namespace plantest {
+
+// An arena over a heap buffer the test owns.
+struct Buffer {
+  std::vector<uint8_t> bytes;
+  jepa::Arena arena;
+  explicit Buffer(size_t n) : bytes(n), arena(bytes.data(), n) {}
+};
+
+inline double max_abs_diff(const float* a, const float* b, size_t n) {
+  double m = 0;
+  for (size_t i = 0; i < n; ++i) m = std::fmax(m, std::fabs((double)a[i] - b[i]));
+  return m;
+}
+
+// The CEM settings the golden planning case (tests/data/vjepa2_ac_tiny/cem.*) was made with.
+inline jepa::plan::CemConfig golden_cem_config() {
+  jepa::plan::CemConfig c;
+  c.horizon = 2;
+  c.samples = 16;
+  c.topk = 4;
+  c.iterations = 3;
+  c.momentum_mean = 0.15;
+  c.momentum_mean_gripper = 0.15;
+  c.momentum_std = 0.75;
+  c.momentum_std_gripper = 0.15;
+  c.space.maxnorm = 0.075;
+  return c;
+}
 
 // vjepa2_ac_tiny's predictor from tests/data/vjepa2_ac_tiny/weights.safetensors.
 inline std::unique_ptr<AcModelHolder> golden_ac_model() {

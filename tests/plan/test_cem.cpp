@@ -16,20 +16,7 @@ using namespace jepa::plan;
 
 namespace {
 
-// The golden case's arguments (config.json "cem").
-CemConfig golden_cem_config() {
-  CemConfig c;
-  c.horizon = 2;
-  c.samples = 16;
-  c.topk = 4;
-  c.iterations = 3;
-  c.momentum_mean = 0.15;
-  c.momentum_mean_gripper = 0.15;
-  c.momentum_std = 0.75;
-  c.momentum_std_gripper = 0.15;
-  c.space.maxnorm = 0.075;
-  return c;
-}
+using plantest::golden_cem_config;  // the golden case's arguments (config.json "cem")
 
 // Checks each iteration's candidates against cem.sampled_actions
 // [steps][rollout][samples][7] and answers with cem.energies [steps][samples].

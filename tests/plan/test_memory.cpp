@@ -23,17 +23,8 @@ using namespace jepa::plan;
 
 namespace {
 
-struct Buffer {
-  std::vector<uint8_t> bytes;
-  Arena arena;
-  explicit Buffer(size_t n) : bytes(n), arena(bytes.data(), n) {}
-};
-
-double max_abs_diff(const float* a, const float* b, size_t n) {
-  double m = 0;
-  for (size_t i = 0; i < n; ++i) m = std::fmax(m, std::fabs((double)a[i] - b[i]));
-  return m;
-}
+using plantest::Buffer;
+using plantest::max_abs_diff;
 
 models::AcPredictorConfig mem_config() {
   models::AcPredictorConfig c = plantest::tiny_ac_config();

@@ -20,25 +20,8 @@ using namespace jepa::plan;
 
 namespace {
 
-struct Buffer {
-  std::vector<uint8_t> bytes;
-  Arena arena;
-  explicit Buffer(size_t n) : bytes(n), arena(bytes.data(), n) {}
-};
-
-CemConfig golden_cem_config() {
-  CemConfig c;
-  c.horizon = 2;
-  c.samples = 16;
-  c.topk = 4;
-  c.iterations = 3;
-  c.momentum_mean = 0.15;
-  c.momentum_mean_gripper = 0.15;
-  c.momentum_std = 0.75;
-  c.momentum_std_gripper = 0.15;
-  c.space.maxnorm = 0.075;
-  return c;
-}
+using plantest::Buffer;
+using plantest::golden_cem_config;
 
 // Records every energy the planner computes (and forwards to the planner).
 struct Recorder {

@@ -15,11 +15,11 @@
 #include "cpu_features.hpp"
 #include "ref/f32-attention-tile-ref.hpp"
 
-#if JEPA_ARCH_X86_64 && !defined(JEPA_NO_SIMD)
+#if JEPA_ARCH_X86_64 && !defined(JEPA_NO_SIMD) && !defined(JEPA_KERNELS_DECLARE_ONLY)
 #include "x86/f32-attention-8x64-avx2.hpp"
 #include "x86/f32-attention-8x64-avx512.hpp"
 #endif
-#if JEPA_ARCH_AARCH64 && !defined(JEPA_NO_SIMD)
+#if JEPA_ARCH_AARCH64 && !defined(JEPA_NO_SIMD) && !defined(JEPA_KERNELS_DECLARE_ONLY)
 #include "arm/f32-attention-8x64-neon.hpp"
 #endif
 
@@ -35,7 +35,11 @@ struct AttnKernelInfo {
 };
 
 // Every tile kernel in this build, best first; the reference is always last.
-inline const AttnKernelInfo* attention_kernels(size_t* count) {
+// Defined here unless this TU only declares it (config.hpp: JEPA_KERNELS_EXTERN).
+JEPA_KERNEL_TABLE const AttnKernelInfo* attention_kernels(size_t* count);
+
+#if !defined(JEPA_KERNELS_DECLARE_ONLY)
+JEPA_KERNEL_TABLE const AttnKernelInfo* attention_kernels(size_t* count) {
   static const AttnKernelInfo kAll[] = {
 #if defined(JEPA_KERNELS_X86_AVX512) && defined(JEPA_KERNELS_X86_AVX2)
       // Reads the AVX2 packer's layout (every AVX-512 CPU has AVX2).
@@ -54,6 +58,7 @@ inline const AttnKernelInfo* attention_kernels(size_t* count) {
   *count = sizeof(kAll) / sizeof(kAll[0]);
   return kAll;
 }
+#endif  // !JEPA_KERNELS_DECLARE_ONLY
 
 // The portable reference tile (always compiled in).
 inline const AttnKernelInfo& reference_attention_kernel() {

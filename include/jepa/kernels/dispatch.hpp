@@ -19,7 +19,11 @@
 
 #include "cpu_features.hpp"
 #include "gemm.hpp"
+#include "ref/gemm-ref.hpp"
+#include "ref/prepare-ref.hpp"
+#if !defined(JEPA_KERNELS_DECLARE_ONLY)
 #include "kernel_headers.hpp"
+#endif
 
 namespace jepa {
 namespace kernels {
@@ -119,7 +123,16 @@ struct KernelInfo {
 };
 
 // Every kernel compiled into this build, in registry order.
-inline const KernelInfo* registry(size_t* count) {
+JEPA_KERNEL_TABLE const KernelInfo* registry(size_t* count);
+
+// The fastest prepare pass this CPU runs; all give identical bytes.
+JEPA_KERNEL_TABLE PrepareFn choose_prepare(const CpuFeatures& f, bool cap_allows_avx2, bool cap_allows_neon = false,
+                                           bool cap_allows_avx512 = false);
+
+// The two tables above reach every SIMD kernel: defined here unless this
+// translation unit only declares them (config.hpp: JEPA_KERNELS_EXTERN).
+#if !defined(JEPA_KERNELS_DECLARE_ONLY)
+JEPA_KERNEL_TABLE const KernelInfo* registry(size_t* count) {
   static const KernelInfo kAll[] = {
 #define JEPA_KERNEL_FLAGGED(ns, fn, isa_, dtype_, layout_, pnr, pkr, act_, mr_, nr_, kc_, flags_)        \
   {#fn, Isa::isa_, format::DType::dtype_, format::Layout::layout_, pnr, pkr, ActFormat::act_, mr_, nr_, \
@@ -139,9 +152,8 @@ inline const KernelInfo* registry(size_t* count) {
   return kAll;
 }
 
-// The fastest prepare pass this CPU runs; all give identical bytes.
-inline PrepareFn choose_prepare(const CpuFeatures& f, bool cap_allows_avx2, bool cap_allows_neon = false,
-                                bool cap_allows_avx512 = false) {
+JEPA_KERNEL_TABLE PrepareFn choose_prepare(const CpuFeatures& f, bool cap_allows_avx2, bool cap_allows_neon,
+                                           bool cap_allows_avx512) {
 #if defined(JEPA_HAVE_PREPARE_AVX512)
   if (f.has(kFeatAvx2 | kFeatAvx512) && cap_allows_avx512) return &x86::prepare_rows__avx512;
 #endif
@@ -157,6 +169,7 @@ inline PrepareFn choose_prepare(const CpuFeatures& f, bool cap_allows_avx2, bool
   (void)cap_allows_neon;
   return &ref::prepare_rows__ref;
 }
+#endif  // !JEPA_KERNELS_DECLARE_ONLY
 
 constexpr size_t kMaxTableKernels = 64;
 

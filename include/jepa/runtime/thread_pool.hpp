@@ -24,17 +24,16 @@
 #include <thread>
 #include <vector>
 
-#if defined(__x86_64__) || defined(__i386__) || defined(_M_X64)
-#include <immintrin.h>
-#endif
-
 namespace jepa {
 namespace detail {
 
 // One polite busy-wait step (lets the sibling hyper-thread run).
 inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__) || defined(_M_X64)
-  _mm_pause();
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+  // The builtin, not <immintrin.h>: the kernels include that header with GCC 12's
+  // false "-Wmaybe-uninitialized" warnings silenced (x86/common-x86.hpp), and
+  // a first include from here would bypass that.
+  __builtin_ia32_pause();
 #elif defined(__aarch64__) || (defined(__arm__) && defined(__ARM_ARCH) && __ARM_ARCH >= 7)
   __asm__ __volatile__("yield");
 #endif
