@@ -27,7 +27,9 @@
 //                           including jepa/jepa.hpp (stb style). The tables
 //                           reach every kernel, so each TU that defines them
 //                           spends about a minute in GCC -O3 on them; define
-//                           this for the whole program or not at all.
+//                           this for the whole program or not at all. Without
+//                           that .cpp the link fails (undefined
+//                           jepa::kernels::registry), never the run.
 //   JEPA_ASSERT(cond)       internal invariant check; default: assert() in
 //                           debug builds, nothing with NDEBUG. Never used for
 //                           input validation (that returns a Status).

@@ -1,4 +1,5 @@
-# Install to a temporary prefix and build a consumer project with find_package(jepa).
+# Install to a temporary prefix and build a consumer project with find_package(jepa): one
+# program header-only, one with JEPA_KERNELS_EXTERN and the kernels in one TU (README).
 set -euo pipefail
 B=build-ci/install
 P=$(mktemp -d)
@@ -9,3 +10,4 @@ cmake --install $B
 cmake -S tests/consumer -B $B/consumer -DCMAKE_PREFIX_PATH="$P"
 cmake --build $B/consumer -j"$JEPA_JOBS"
 "$B/consumer/consumer"
+"$B/consumer/consumer_extern"

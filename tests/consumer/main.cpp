@@ -1,9 +1,12 @@
-// Builds a tiny model in memory with the installed headers and loads it back.
+// Builds a tiny model in memory with the installed headers and loads it back,
+// then runs a matmul on the kernel dispatch picks.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
 #include <jepa/jepa.hpp>
+
+#include "linear_check.hpp"
 
 int main() {
   jepa::format::Writer w("consumer.check");
@@ -17,5 +20,5 @@ int main() {
   const bool ok = f.is_ok() && f->find("x").is_ok();
   std::printf("consumer: %s\n", ok ? "ok" : f.status().message());
   std::free(buf);
-  return ok ? 0 : 1;
+  return ok && linear_check() ? 0 : 1;
 }
