@@ -5,7 +5,7 @@
 // order), with caller scratch and through the stack-scratch chunks. It also
 // checks which way ran: the fused way leaves `normed` untouched, the fallback
 // (float kernels, K over the row buffer, an external backend) fills it; and
-// that the row-interleaved ops::layernorm_rows equals layernorm_row bit for
+// that the strided ops::layernorm_rows equals layernorm_row bit for
 // bit; and that bf16 / u8 prepared activations (kernels this CPU may lack) fuse too,
 // through a table whose kernel is the prepared-activation reference.
 #include <doctest/doctest.h>

@@ -32,28 +32,33 @@ double max_abs_diff(const float* a, const double* b, size_t n) {
 
 }  // namespace
 
-TEST_CASE("ops: layernorm against the formula (affine, affine-free, in place)") {
-  const int64_t rows = 5, dim = 1408;
-  std::vector<float> x = randn(rows * dim, 1, 3.0f);
-  for (int64_t i = 0; i < dim; ++i) x[i] += 10.0f;  // a row with a large mean: two-pass matters
-  const std::vector<float> g = randn(dim, 2), b = randn(dim, 3);
-  for (int affine = 0; affine < 2; ++affine) {
-    const float eps = affine ? 1e-6f : 1e-5f;
-    std::vector<double> ref(rows * dim);
-    for (int64_t r = 0; r < rows; ++r) {
-      double mean = 0, var = 0;
-      for (int64_t i = 0; i < dim; ++i) mean += x[r * dim + i];
-      mean /= dim;
-      for (int64_t i = 0; i < dim; ++i) var += (x[r * dim + i] - mean) * (x[r * dim + i] - mean);
-      var /= dim;
-      for (int64_t i = 0; i < dim; ++i) {
-        double v = (x[r * dim + i] - mean) / std::sqrt(var + eps);
-        ref[r * dim + i] = affine ? v * g[i] + b[i] : v;
+TEST_CASE("ops: layernorm against the formula (affine, affine-free, in place, widths around the lanes)") {
+  const int64_t rows = 5;
+  for (int64_t dim : {1, 2, 7, 15, 16, 17, 31, 33, 64, 100, 384, 1408}) {
+    CAPTURE(dim);
+    std::vector<float> x = randn(rows * dim, 1 + (uint32_t)dim, 3.0f);
+    for (int64_t i = 0; i < dim; ++i) x[i] += 10.0f;  // a row with a large mean: two-pass matters
+    const std::vector<float> g = randn(dim, 2), b = randn(dim, 3);
+    for (int affine = 0; affine < 3; ++affine) {  // 0: none, 1: gamma and beta, 2: gamma only
+      CAPTURE(affine);
+      const float eps = affine ? 1e-6f : 1e-5f;
+      std::vector<double> ref(rows * dim);
+      for (int64_t r = 0; r < rows; ++r) {
+        double mean = 0, var = 0;
+        for (int64_t i = 0; i < dim; ++i) mean += x[r * dim + i];
+        mean /= dim;
+        for (int64_t i = 0; i < dim; ++i) var += (x[r * dim + i] - mean) * (x[r * dim + i] - mean);
+        var /= dim;
+        for (int64_t i = 0; i < dim; ++i) {
+          const double v = (x[r * dim + i] - mean) / std::sqrt(var + eps);
+          ref[r * dim + i] = affine == 0 ? v : affine == 1 ? v * g[i] + b[i] : v * g[i];
+        }
       }
+      std::vector<float> y(x);
+      jepa::ops::layernorm(y.data(), y.data(), rows, dim, affine ? g.data() : nullptr,
+                           affine == 1 ? b.data() : nullptr, eps);
+      CHECK(max_abs_diff(y.data(), ref.data(), y.size()) < 2e-5);
     }
-    std::vector<float> y(x);
-    jepa::ops::layernorm(y.data(), y.data(), rows, dim, affine ? g.data() : nullptr, affine ? b.data() : nullptr, eps);
-    CHECK(max_abs_diff(y.data(), ref.data(), y.size()) < 2e-5);
   }
 }
 

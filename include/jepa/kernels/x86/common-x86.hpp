@@ -305,6 +305,29 @@ JEPA_INLINE_AVX512 void finish16_avx512(const GemmArgs& a, int32_t m, int32_t n,
   _mm512_mask_storeu_ps(a.y + (size_t)m * a.ldy + n, tail_mask16(valid), v);
 }
 
+// finish16_avx512 for loops that store many vectors: GemmArgs' output fields
+// copied once, to be held in registers. Through `a`, each masked store to y
+// (GCC treats it as a write of any type) makes the compiler reload a.y,
+// a.ldy, a.epilogue and a.residual: in the AMX epilogues, which run once per
+// 16 x 16 tile of int32, those reloads were a third of the instructions.
+struct Finish16Avx512 {
+  float* y;
+  size_t ldy;
+  const float* residual;
+  size_t ldr;
+  bool gelu;
+
+  explicit Finish16Avx512(const GemmArgs& a)
+      : y(a.y), ldy(a.ldy), residual(a.residual), ldr(a.ldr), gelu(a.epilogue == Epilogue::gelu) {}
+
+  // y[m][n, n + 16) = epilogue(v) (+ residual) on the lanes of `lanes`.
+  JEPA_INLINE_AVX512 void operator()(int32_t m, int32_t n, __m512 v, __mmask16 lanes) const {
+    if (gelu) v = gelu_avx512(v);
+    if (residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(lanes, residual + (size_t)m * ldr + n));
+    _mm512_mask_storeu_ps(y + (size_t)m * ldy + n, lanes, v);
+  }
+};
+
 }  // namespace x86
 }  // namespace kernels
 }  // namespace jepa

@@ -22,16 +22,22 @@ JEPA_TARGET_AMX inline void q8_gemm_32x32__amx(const GemmArgs& a) {
   const float* scales = reinterpret_cast<const float*>(base + g.scale_offset);
   const size_t panel_bytes = 16 * g.kp;
   const float* sx = a.xp->scale;
-  auto finish = [&](const void* acc_bytes, int32_t m0, int rows, int32_t n, int valid) JEPA_TARGET_AMX {
+  const float* bias = a.bias;
+  const Finish16Avx512 out(a);
+  auto finish = [=](const void* acc_bytes, int32_t m0, int rows, int32_t n, int valid) JEPA_TARGET_AMX {
+    // Locals, not the closure's fields: the masked stores to y count as writes
+    // of any type, so fields reached through the closure would be reloaded.
+    const Finish16Avx512 o = out;
+    const float* const row_scale = sx + m0;
     const int32_t* acc = static_cast<const int32_t*>(acc_bytes);
     for (int p = 0; p < 2 && 16 * p < valid; ++p) {
-      const int v = valid - 16 * p;
+      const __mmask16 lanes = tail_mask16(valid - 16 * p);
       const __m512 swv = _mm512_loadu_ps(scales + n + 16 * p);  // scales run to the padded N
-      const __m512 bias = load16_or_zero(a.bias ? a.bias + n + 16 * p : nullptr, v);
+      const __m512 b = bias ? _mm512_maskz_loadu_ps(lanes, bias + n + 16 * p) : _mm512_setzero_ps();
       for (int i = 0; i < rows; ++i) {
-        const __m512 scale = _mm512_mul_ps(_mm512_set1_ps(sx[m0 + i]), swv);
+        const __m512 scale = _mm512_mul_ps(_mm512_set1_ps(row_scale[i]), swv);
         const __m512 f = _mm512_cvtepi32_ps(_mm512_load_si512(acc + i * 32 + 16 * p));
-        finish16_avx512(a, m0 + i, n + 16 * p, _mm512_fmadd_ps(f, scale, bias), v);
+        o(m0 + i, n + 16 * p, _mm512_fmadd_ps(f, scale, b), lanes);
       }
     }
   };
