@@ -7,8 +7,9 @@
 // Also two peak rows measured in the same run (the machine is shared: read
 // kernel rates as a fraction of these): peak/fp32_fma_avx2 (12 independent
 // FMA chains) and peak/int8_sign_maddubs_avx2 (the q8 AVX2 kernel's exact
-// instruction mix without its loads).
-// Flags: --kernels_filter=SUBSTR (only kernels whose name contains it).
+// instruction mix without its loads). And rowop/layernorm/rows:197/dim:<d>,
+// the LayerNorm rows of the fused LayerNorm + quantize pass.
+// Flags: --kernels_filter=SUBSTR (only kernels / row ops whose name contains it).
 #include <benchmark/benchmark.h>
 
 #include <cstring>
@@ -18,6 +19,7 @@
 
 #include "jepa/kernels/dispatch.hpp"
 #include "jepa/kernels/quantize.hpp"
+#include "jepa/ops/layernorm.hpp"
 #if defined(JEPA_KERNELS_X86_AVX2)
 #include "jepa/kernels/x86/common-x86.hpp"  // JEPA_TARGET_* and the intrinsics of the peak loops below
 #endif
@@ -127,6 +129,30 @@ void peak_rows() {
 #endif
 }
 
+// The float row op the fused LayerNorm + quantize pass spends its time in
+// (ops::layernorm_rows, portable code), at the ViT widths; counter: rows/s.
+void layernorm_rows(const std::string& filter) {
+  for (int dim : {384, 1024, 1408}) {
+    const std::string name = "rowop/layernorm/rows:197/dim:" + std::to_string(dim);
+    if (!filter.empty() && name.find(filter) == std::string::npos) continue;
+    benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& st) {
+      const int rows = 197;
+      std::mt19937 rng(3);
+      std::normal_distribution<float> d(0.f, 1.f);
+      std::vector<float> x((size_t)rows * dim), y(x.size()), g(dim), b(dim);
+      for (float& v : x) v = 2.0f + d(rng);
+      for (float& v : g) v = 1.0f + 0.1f * d(rng);
+      for (float& v : b) v = 0.1f * d(rng);
+      for (auto _ : st) {
+        ops::layernorm_rows(x.data(), (size_t)dim, y.data(), (size_t)dim, rows, dim, g.data(), b.data(), 1e-6f);
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+      }
+      st.counters["rows"] = benchmark::Counter((double)rows, benchmark::Counter::kIsIterationInvariantRate);
+    })->Unit(benchmark::kMicrosecond);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -142,6 +168,7 @@ int main(int argc, char** argv) {
   static const int ms[] = {1, 4, 16, 64, 197, 256, 2048};
   static const int kn[][2] = {{384, 1152}, {384, 1536}, {1536, 384}, {1024, 3072}, {1024, 4096}, {4096, 1024}, {1408, 6144}};
   peak_rows();
+  layernorm_rows(filter);
   size_t count = 0;
   const KernelInfo* all = registry(&count);
   for (size_t i = 0; i < count; ++i) {
