@@ -5,12 +5,14 @@
 // the widths we run (<= 1408). Each sum runs in kLayerNormLanes independent
 // lanes (lane j adds elements j, j + 16, ...), folded in halves at the end:
 // sixteen add chains instead of one, which compilers vectorize at any ISA
-// level without -ffast-math (the lane order is fixed, so it is the same
-// arithmetic scalar or SIMD), about 1.7x the single-chain loop at baseline
-// x86-64. gamma/beta may be null: the affine-free F.layer_norm that V-JEPA
-// 2-AC applies to latents (eps 1e-5). The ParallelFor overload splits rows
-// into fixed chunks (each row is computed alone, so the result is the same
-// for any thread count).
+// level without -ffast-math, as the lane order is fixed whatever the vector
+// width (only FMA contraction, where a compiler applies it, moves the last
+// bits). At baseline x86-64 that is 3.4-3.9x the one-chain-per-row loop it
+// replaced (bench_kernels rowop/layernorm; docs/BENCHMARKS.md). gamma/beta
+// may be null: the affine-free F.layer_norm that V-JEPA 2-AC applies to
+// latents (eps 1e-5). The ParallelFor overload splits rows into fixed chunks
+// (each row is computed alone, so the result is the same for any thread
+// count).
 #ifndef JEPA_OPS_LAYERNORM_HPP
 #define JEPA_OPS_LAYERNORM_HPP
 
@@ -23,7 +25,17 @@
 namespace jepa {
 namespace ops {
 
+// Independent partial sums per LayerNorm statistic (see the top of the file).
+constexpr int64_t kLayerNormLanes = 16;
+
 namespace detail {
+
+// lanes[0] + ... + lanes[15], folded in halves (lane j += lane j + half).
+inline float layernorm_fold(float* lanes) {
+  for (int64_t half = kLayerNormLanes / 2; half > 0; half /= 2)
+    for (int64_t j = 0; j < half; ++j) lanes[j] += lanes[j + half];
+  return lanes[0];
+}
 
 // The last pass of a row, given its statistics: y = (x - mean) * rstd * gamma + beta.
 // The affine case (every ViT norm) gets its own branch-free loop.
@@ -39,20 +51,6 @@ inline void layernorm_apply(const float* x, float* y, int64_t dim, float mean, f
     if (beta != nullptr) v += beta[i];
     y[i] = v;
   }
-}
-
-}  // namespace detail
-
-// Independent partial sums per LayerNorm statistic (see the top of the file).
-constexpr int64_t kLayerNormLanes = 16;
-
-namespace detail {
-
-// lanes[0] + ... + lanes[15], folded in halves (lane j += lane j + half).
-inline float layernorm_fold(float* lanes) {
-  for (int64_t half = kLayerNormLanes / 2; half > 0; half /= 2)
-    for (int64_t j = 0; j < half; ++j) lanes[j] += lanes[j + half];
-  return lanes[0];
 }
 
 }  // namespace detail

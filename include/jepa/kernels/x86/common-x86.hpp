@@ -308,8 +308,9 @@ JEPA_INLINE_AVX512 void finish16_avx512(const GemmArgs& a, int32_t m, int32_t n,
 // finish16_avx512 for loops that store many vectors: GemmArgs' output fields
 // copied once, to be held in registers. Through `a`, each masked store to y
 // (GCC treats it as a write of any type) makes the compiler reload a.y,
-// a.ldy, a.epilogue and a.residual: in the AMX epilogues, which run once per
-// 16 x 16 tile of int32, those reloads were a third of the instructions.
+// a.ldy, a.epilogue and a.residual: with this copy, the AMX epilogues' inner
+// loop (once per row of each 16 x 16 accumulator tile) went from 24
+// instructions to 16.
 struct Finish16Avx512 {
   float* y;
   size_t ldy;
