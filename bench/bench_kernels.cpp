@@ -131,7 +131,7 @@ void peak_rows() {
 
 // The float row op the fused LayerNorm + quantize pass spends its time in
 // (ops::layernorm_rows, portable code), at the ViT widths; counter: rows/s.
-void layernorm_rows(const std::string& filter) {
+void register_layernorm_rows(const std::string& filter) {
   for (int dim : {384, 1024, 1408}) {
     const std::string name = "rowop/layernorm/rows:197/dim:" + std::to_string(dim);
     if (!filter.empty() && name.find(filter) == std::string::npos) continue;
@@ -168,7 +168,7 @@ int main(int argc, char** argv) {
   static const int ms[] = {1, 4, 16, 64, 197, 256, 2048};
   static const int kn[][2] = {{384, 1152}, {384, 1536}, {1536, 384}, {1024, 3072}, {1024, 4096}, {4096, 1024}, {1408, 6144}};
   peak_rows();
-  layernorm_rows(filter);
+  register_layernorm_rows(filter);
   size_t count = 0;
   const KernelInfo* all = registry(&count);
   for (size_t i = 0; i < count; ++i) {

@@ -299,14 +299,9 @@ JEPA_INLINE_AVX512BF16 __m512 dpbf16_inplace(__m512 acc, __m512bh a, __m512bh b)
 #endif
 }
 
-JEPA_INLINE_AVX512 void finish16_avx512(const GemmArgs& a, int32_t m, int32_t n, __m512 v, int valid) {
-  if (a.epilogue == Epilogue::gelu) v = gelu_avx512(v);
-  if (a.residual) v = _mm512_add_ps(v, load16_or_zero(a.residual + (size_t)m * a.ldr + n, valid));
-  _mm512_mask_storeu_ps(a.y + (size_t)m * a.ldy + n, tail_mask16(valid), v);
-}
-
-// finish16_avx512 for loops that store many vectors: GemmArgs' output fields
-// copied once, to be held in registers. Through `a`, each masked store to y
+// The epilogue of 16 outputs (GELU, residual, store), with GemmArgs' output
+// fields copied once, to be held in registers by loops that store many
+// vectors. Read through `a` instead, each masked store to y
 // (GCC treats it as a write of any type) makes the compiler reload a.y,
 // a.ldy, a.epilogue and a.residual: with this copy, the AMX epilogues' inner
 // loop (once per row of each 16 x 16 accumulator tile) went from 24
@@ -328,6 +323,12 @@ struct Finish16Avx512 {
     _mm512_mask_storeu_ps(y + (size_t)m * ldy + n, lanes, v);
   }
 };
+
+// One vector's epilogue: y[m][n, n + valid) (valid <= 16).
+JEPA_INLINE_AVX512 void finish16_avx512(const GemmArgs& a, int32_t m, int32_t n, __m512 v, int valid) {
+  const Finish16Avx512 out(a);
+  out(m, n, v, tail_mask16(valid));
+}
 
 }  // namespace x86
 }  // namespace kernels
