@@ -25,8 +25,9 @@ JEPA_TARGET_AMX inline void bf16_gemm_32x32__amx(const GemmArgs& a) {
     const Finish16Avx512 o = out;
     const float* acc = static_cast<const float*>(acc_bytes);
     for (int p = 0; p < 2 && 16 * p < valid; ++p) {
-      const __mmask16 lanes = tail_mask16(valid - 16 * p);
-      const __m512 b = bias ? _mm512_maskz_loadu_ps(lanes, bias + n + 16 * p) : _mm512_setzero_ps();
+      const int v = valid - 16 * p;
+      const __mmask16 lanes = tail_mask16(v);
+      const __m512 b = load16_or_zero(bias ? bias + n + 16 * p : nullptr, v);
       for (int i = 0; i < rows; ++i)
         o(m0 + i, n + 16 * p, _mm512_add_ps(_mm512_load_ps(acc + i * 32 + 16 * p), b), lanes);
     }

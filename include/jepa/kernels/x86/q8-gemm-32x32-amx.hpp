@@ -31,9 +31,10 @@ JEPA_TARGET_AMX inline void q8_gemm_32x32__amx(const GemmArgs& a) {
     const float* const row_scale = sx + m0;
     const int32_t* acc = static_cast<const int32_t*>(acc_bytes);
     for (int p = 0; p < 2 && 16 * p < valid; ++p) {
-      const __mmask16 lanes = tail_mask16(valid - 16 * p);
+      const int v = valid - 16 * p;
+      const __mmask16 lanes = tail_mask16(v);
       const __m512 swv = _mm512_loadu_ps(scales + n + 16 * p);  // scales run to the padded N
-      const __m512 b = bias ? _mm512_maskz_loadu_ps(lanes, bias + n + 16 * p) : _mm512_setzero_ps();
+      const __m512 b = load16_or_zero(bias ? bias + n + 16 * p : nullptr, v);
       for (int i = 0; i < rows; ++i) {
         const __m512 scale = _mm512_mul_ps(_mm512_set1_ps(row_scale[i]), swv);
         const __m512 f = _mm512_cvtepi32_ps(_mm512_load_si512(acc + i * 32 + 16 * p));
