@@ -2,7 +2,9 @@
 // docs/BENCHMARKS.md's model table). Rows model/<preset>/<variant>/threads:<t>
 // for every <dir>/jepa/<checkpoint>.<variant>.jepa (scripts/bench-peers.sh
 // converts peers.py's checkpoints), inputs from <dir>/inputs/<preset>/, plus
-// model/tiny_synth/{f32,q8} (built in memory: CI needs no file). Counters:
+// model/tiny_synth/{f32,q8} (built in memory: CI needs no file); rows that
+// allow bf16 attention (--jepa_attention) are model/<preset>/<variant>/
+// attention:bf16/threads:<t>. Counters:
 // FLOPS (counted as peers.py does), median_ms, p99_ms, max_ms, arena_bytes.
 // The arena is planned once by the models' measure pass and reused.
 // Flags: see main().
@@ -79,10 +81,12 @@ class Model {
 
 class Vjepa2EncoderModel final : public Model {
  public:
-  Status init(const ModelFile& f, const std::vector<std::vector<float>>& in, const std::vector<InputSpec>& spec) {
+  Status init(const ModelFile& f, const std::vector<std::vector<float>>& in, const std::vector<InputSpec>& spec,
+              kernels::AttnMath attention) {
     auto c = Vjepa2EncoderConfig::from_file(f);
     if (!c) return c.status();
     cfg_ = c.value();
+    cfg_.attention = attention;
     auto w = Vjepa2EncoderWeights::bind(f, cfg_);
     if (!w) return w.status();
     w_.reset(new Vjepa2EncoderWeights(w.value()));
@@ -111,10 +115,12 @@ class Vjepa2EncoderModel final : public Model {
 
 class IjepaEncoderModel final : public Model {
  public:
-  Status init(const ModelFile& f, const std::vector<std::vector<float>>& in, const std::vector<InputSpec>& spec) {
+  Status init(const ModelFile& f, const std::vector<std::vector<float>>& in, const std::vector<InputSpec>& spec,
+              kernels::AttnMath attention) {
     auto c = IjepaEncoderConfig::from_file(f);
     if (!c) return c.status();
     cfg_ = c.value();
+    cfg_.attention = attention;
     auto w = IjepaEncoderWeights::bind(f, cfg_);
     if (!w) return w.status();
     w_.reset(new IjepaEncoderWeights(w.value()));
@@ -144,10 +150,12 @@ class IjepaEncoderModel final : public Model {
 // patches + 2 conditioning tokens, the unit of a planner rollout).
 class AcPredictorModel final : public Model {
  public:
-  Status init(const ModelFile& f, const std::vector<std::vector<float>>& in, const std::vector<InputSpec>& spec) {
+  Status init(const ModelFile& f, const std::vector<std::vector<float>>& in, const std::vector<InputSpec>& spec,
+              kernels::AttnMath attention) {
     auto c = AcPredictorConfig::from_file(f);
     if (!c) return c.status();
     cfg_ = c.value();
+    cfg_.attention = attention;
     auto w = AcPredictorWeights::bind(f, cfg_);
     if (!w) return w.status();
     w_.reset(new AcPredictorWeights(w.value()));
@@ -187,6 +195,7 @@ struct Row {
   std::string variant;
   std::string path;  // empty: tiny_synth (built in memory)
   int threads;
+  kernels::AttnMath attention;
 };
 
 // Random-weight tiny V-JEPA 2 encoder (the "tiny" preset's shape) as .jepa
@@ -289,15 +298,15 @@ Status open_model(Live& L, const Row& r) {
   if (kind == Vjepa2EncoderConfig::kKind) {
     auto* m = new Vjepa2EncoderModel;
     L.model.reset(m);
-    st = m->init(L.mf, L.inputs, r.preset->inputs);
+    st = m->init(L.mf, L.inputs, r.preset->inputs, r.attention);
   } else if (kind == IjepaEncoderConfig::kKind) {
     auto* m = new IjepaEncoderModel;
     L.model.reset(m);
-    st = m->init(L.mf, L.inputs, r.preset->inputs);
+    st = m->init(L.mf, L.inputs, r.preset->inputs, r.attention);
   } else if (kind == AcPredictorConfig::kKind) {
     auto* m = new AcPredictorModel;
     L.model.reset(m);
-    st = m->init(L.mf, L.inputs, r.preset->inputs);
+    st = m->init(L.mf, L.inputs, r.preset->inputs, r.attention);
   } else {
     return Status::error(Error::unsupported, "bench_models: no runner for kind %s", kind.c_str());
   }
@@ -340,7 +349,8 @@ void run_row(benchmark::State& st, const Row* r) {
       return;
     }
     if (!g_dump.empty()) {
-      const std::string path = g_dump + "/" + r->preset->name + "." + r->variant + ".out.bin";
+      const std::string path = g_dump + "/" + r->preset->name + "." + r->variant +
+                               (r->attention == kernels::AttnMath::bf16 ? "+attention-bf16" : "") + ".out.bin";
       FILE* f = std::fopen(path.c_str(), "wb");
       const std::vector<float>& out = L.model->output();
       if (f) {
@@ -401,10 +411,13 @@ std::vector<std::string> split(const std::string& s) {
 // --jepa_models=substr,... (rows whose preset/variant contains one of them),
 // --jepa_dump=DIR (write each row's output as raw f32 <preset>.<variant>.out.bin
 // for `peers.py check-jepa`, which compares it with PyTorch), --jepa_spin_us=N
-// (idle pool workers busy-wait up to N us before sleeping; default 0).
+// (idle pool workers busy-wait up to N us before sleeping; default 0),
+// --jepa_attention=f32,bf16 (the attention arithmetic each model row allows,
+// kernels::AttnMath; default f32: the models' default).
 int main(int argc, char** argv) {
   std::vector<int> threads = {1, 2};
   std::vector<std::string> only;
+  std::vector<kernels::AttnMath> attention = {kernels::AttnMath::f32};
   int w = 1;
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--jepa_dir=", 11) == 0) {
@@ -416,6 +429,15 @@ int main(int argc, char** argv) {
       g_spin_us = std::max(0, std::atoi(argv[i] + 15));
     } else if (std::strncmp(argv[i], "--jepa_dump=", 12) == 0) {
       g_dump = argv[i] + 12;
+    } else if (std::strncmp(argv[i], "--jepa_attention=", 17) == 0) {
+      attention.clear();
+      for (const std::string& m : split(argv[i] + 17)) {
+        if (m != "f32" && m != "bf16") {
+          std::fprintf(stderr, "bench_models: --jepa_attention takes f32 and/or bf16, not '%s'\n", m.c_str());
+          return 2;
+        }
+        attention.push_back(m == "bf16" ? kernels::AttnMath::bf16 : kernels::AttnMath::f32);
+      }
     } else if (std::strncmp(argv[i], "--jepa_models=", 14) == 0) {
       only = split(argv[i] + 14);
     } else {
@@ -429,13 +451,16 @@ int main(int argc, char** argv) {
 
   static const Preset synth = {"tiny_synth", "", {{"video", {1, 3, 2, 48, 48}}}};
   static std::vector<Row> rows;
-  for (const char* v : {"f32", "q8"})
-    for (int t : threads) rows.push_back({&synth, v, "", t});
-  for (const Preset& p : presets())
-    for (const auto& f : find_files(p.checkpoint))
-      for (int t : threads) rows.push_back({&p, f.first, f.second, t});
+  for (kernels::AttnMath m : attention) {
+    for (const char* v : {"f32", "q8"})
+      for (int t : threads) rows.push_back({&synth, v, "", t, m});
+    for (const Preset& p : presets())
+      for (const auto& f : find_files(p.checkpoint))
+        for (int t : threads) rows.push_back({&p, f.first, f.second, t, m});
+  }
   for (const Row& r : rows) {
-    const std::string id = std::string(r.preset->name) + "/" + r.variant;
+    const std::string id = std::string(r.preset->name) + "/" + r.variant +
+                           (r.attention == kernels::AttnMath::bf16 ? "/attention:bf16" : "");
     bool keep = only.empty();
     for (const std::string& s : only) keep = keep || id.find(s) != std::string::npos;
     if (!keep) continue;

@@ -16,6 +16,7 @@
 #include "common/memory_plan.hpp"
 #include "common/run_common.hpp"
 #include "jepa/format/loader.hpp"
+#include "jepa/kernels/attention-dispatch.hpp"
 #include "jepa/kernels/dispatch.hpp"
 #include "jepa/kernels/repack.hpp"
 #include "jepa/models/kinds.hpp"
@@ -142,6 +143,15 @@ void print_kernels(const jepa::ModelFile& f) {
     jepa::kernels::describe_choice(table, w, line, sizeof line);
     std::printf("  %-48s [%d x %d] %s\n", t.name, w.n, w.k, line);
   }
+  const jepa::kernels::AttnKernelInfo& f32_tile = jepa::kernels::choose_attention_kernel();
+  const jepa::kernels::AttnKernelInfo& bf16_tile =
+      jepa::kernels::choose_attention_kernel(jepa::kernels::AttnMath::bf16, jepa::kernels::kAttnBf16MaxHeadDim, true);
+  std::printf("attention tile: %s; with --attention bf16: %s", f32_tile.name, bf16_tile.name);
+  if (&bf16_tile != &f32_tile)
+    std::printf(" (head_dim <= %d and f32 K/V; else %s)", (int)jepa::kernels::kAttnBf16MaxHeadDim, f32_tile.name);
+  else
+    std::printf(" (no bf16 tile for this CPU and cap)");
+  std::printf("\n");
   const jepa::kernels::RepackPlan plan = jepa::kernels::plan_repack(f, table);
   if (plan.tensors > 0)
     std::printf("load-time repack: %zu matrices, %" PRIu64 " bytes of RAM beside the mapped file\n", plan.tensors,

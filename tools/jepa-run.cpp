@@ -78,6 +78,7 @@ struct Job {
   const cli::Args* args = nullptr;
   const run::Model* model = nullptr;
   jepa::ParallelFor par;
+  jepa::kernels::AttnMath attention = jepa::kernels::AttnMath::f32;  // --attention
   std::vector<float> y;
   std::vector<int64_t> y_shape;
 };
@@ -100,6 +101,7 @@ Status encode_vjepa2(Job& job, const std::vector<int64_t>& s, const run::Input<f
   const jepa::ModelFile& f = job.model->mf();
   Result<models::Vjepa2EncoderConfig> c = models::Vjepa2EncoderConfig::from_file(f);
   if (!c) return c.status();
+  c.value().attention = job.attention;
   Result<models::Vjepa2EncoderWeights> w = models::Vjepa2EncoderWeights::bind(f, c.value());
   if (!w) return w.status();
   // A 4-D shape is an image [B,C,H,W]: one frame.
@@ -147,6 +149,7 @@ Status encode_ijepa(Job& job, const std::vector<int64_t>& s, const run::Input<fl
   const jepa::ModelFile& f = job.model->mf();
   Result<models::IjepaEncoderConfig> c = models::IjepaEncoderConfig::from_file(f);
   if (!c) return c.status();
+  c.value().attention = job.attention;
   Result<models::IjepaEncoderWeights> w = models::IjepaEncoderWeights::bind(f, c.value());
   if (!w) return w.status();
   if (s.size() != 4) return Status::error(jepa::Error::invalid_argument, "an I-JEPA encoder takes --shape B,C,H,W");
@@ -177,6 +180,8 @@ int cmd_encode(int argc, char** argv) {
   if (!shape) return run::usage_error(cmd, shape.status().message());
   Result<int> threads = run::parse_threads(a);
   if (!threads) return run::usage_error(cmd, threads.status().message());
+  Result<jepa::kernels::AttnMath> attention = run::parse_attention(a);
+  if (!attention) return run::usage_error(cmd, attention.status().message());
   Result<run::Model> m = run::load_model(model_path);
   if (!m) return run::report(cmd, m.status());
   const std::vector<int64_t>& s = shape.value();
@@ -195,6 +200,7 @@ int cmd_encode(int argc, char** argv) {
   job.args = &a;
   job.model = &m.value();
   job.par = pool.par();
+  job.attention = attention.value();
   if (m->kind == models::ModelKind::vjepa2_encoder)
     st = encode_vjepa2(job, s, x, mask);
   else if (m->kind == models::ModelKind::ijepa_encoder)
@@ -240,6 +246,7 @@ Status predict_vjepa2(Job& job, MaskedInputs& in) {
   const jepa::ModelFile& f = job.model->mf();
   Result<models::Vjepa2PredictorConfig> c = models::Vjepa2PredictorConfig::from_file(f);
   if (!c) return c.status();
+  c.value().attention = job.attention;
   Result<models::Vjepa2PredictorWeights> w = models::Vjepa2PredictorWeights::bind(f, c.value());
   if (!w) return w.status();
   JEPA_RETURN_IF_ERROR(run::read_input<float>(*job.args, "context", nullptr, {in.B(), in.nx(), c->embed_dim}, &in.ctx));
@@ -270,6 +277,7 @@ Status predict_ijepa(Job& job, MaskedInputs& in) {
   const jepa::ModelFile& f = job.model->mf();
   Result<models::IjepaPredictorConfig> c = models::IjepaPredictorConfig::from_file(f);
   if (!c) return c.status();
+  c.value().attention = job.attention;
   Result<models::IjepaPredictorWeights> w = models::IjepaPredictorWeights::bind(f, c.value());
   if (!w) return w.status();
   JEPA_RETURN_IF_ERROR(run::read_input<float>(*job.args, "context", nullptr, {in.B(), in.nx(), c->embed_dim}, &in.ctx));
@@ -294,6 +302,8 @@ int cmd_predict(int argc, char** argv) {
   if (int rc = parse(cmd, argc, argv, kPredictOptions, predict_help, &a, &model_path)) return rc < 0 ? 0 : rc;
   Result<int> threads = run::parse_threads(a);
   if (!threads) return run::usage_error(cmd, threads.status().message());
+  Result<jepa::kernels::AttnMath> attention = run::parse_attention(a);
+  if (!attention) return run::usage_error(cmd, attention.status().message());
   int64_t batch = 1;
   if (a.has("batch")) {
     Result<int64_t> b = cli::parse_int(a.get("batch"), "--batch");
@@ -315,6 +325,7 @@ int cmd_predict(int argc, char** argv) {
   job.args = &a;
   job.model = &m.value();
   job.par = pool.par();
+  job.attention = attention.value();
   if (m->kind == models::ModelKind::vjepa2_predictor)
     st = predict_vjepa2(job, in);
   else if (m->kind == models::ModelKind::ijepa_predictor)
@@ -354,6 +365,8 @@ int cmd_ac_predict(int argc, char** argv) {
   if (int rc = parse(cmd, argc, argv, kAcOptions, ac_help, &a, &model_path)) return rc < 0 ? 0 : rc;
   Result<int> threads = run::parse_threads(a);
   if (!threads) return run::usage_error(cmd, threads.status().message());
+  Result<jepa::kernels::AttnMath> attention = run::parse_attention(a);
+  if (!attention) return run::usage_error(cmd, attention.status().message());
   int64_t B = 1;
   if (a.has("batch")) {
     Result<int64_t> b = cli::parse_int(a.get("batch"), "--batch");
@@ -368,6 +381,7 @@ int cmd_ac_predict(int argc, char** argv) {
   Result<models::AcPredictorConfig> cr = models::AcPredictorConfig::from_file(m->mf());
   if (!cr) return run::report(cmd, cr.status());
   models::AcPredictorConfig c = cr.value();
+  c.attention = attention.value();
   // The extrinsics encoder is in every file: --extrinsics switches its token on.
   if (a.has("extrinsics")) c.use_extrinsics = true;
   if (c.use_extrinsics && !a.has("extrinsics"))

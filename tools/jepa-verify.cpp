@@ -3,13 +3,15 @@
 // manifest.json and raw arrays; docs/CONVERT.md says how to dump one from
 // your own checkpoint with tools/export_checkpoint.py).
 //
-//   jepa-verify DIR [--dtype f32|f16|bf16|q8|q7|q4] [--layout row_major|panel] [--case NAME] [--verbose]
+//   jepa-verify DIR [--dtype f32|f16|bf16|q8|q7|q4] [--layout row_major|panel] [--attention f32|bf16]
+//               [--case NAME] [--verbose]
 //
 // The weights are converted in memory by the same code as jepa-convert
 // (tools/common/convert.hpp), every manifest case jepa-rt supports is run, and
 // every expected tensor (and intermediate the model exposes) is compared with
 // the manifest's tolerance: fp32 elementwise atol/rtol for --dtype f32, the
-// int8_weights rel_l2 / cosine / max_abs bounds for the other dtypes. Cases
+// int8_weights rel_l2 / cosine / max_abs bounds for the other dtypes and for
+// --attention bf16 (kernels::AttnMath: attention that may round to bf16). Cases
 // are recognised by (family, name prefix) in kRunners; a case with no runner
 // is printed as "skipped" with the reason. Exit 0: every check passed; 1: a
 // check failed or a case could not run; 2: usage or I/O error.
@@ -64,6 +66,7 @@ struct Context {
   jepa::ParallelFor par;
   bool verbose = false;
   bool quantized = false;  // judge with the int8_weights tolerance
+  jepa::kernels::AttnMath attention = jepa::kernels::AttnMath::f32;  // --attention
   std::map<std::string, std::unique_ptr<Converted>> converted;
   int checks = 0, failures = 0;
 
@@ -191,6 +194,7 @@ Status bind_vjepa2_encoder(Context& ctx, const std::string& component, Vjepa2Enc
   if (!f) return f.status();
   Result<models::Vjepa2EncoderConfig> c = models::Vjepa2EncoderConfig::from_file(*f.value());
   if (!c) return c.status();
+  c.value().attention = ctx.attention;
   Result<models::Vjepa2EncoderWeights> w = models::Vjepa2EncoderWeights::bind(*f.value(), c.value());
   if (!w) return w.status();
   out->cfg = c.value();
@@ -252,6 +256,7 @@ Status case_vjepa2_masked(Context& ctx, const std::string& cs) {
   if (!f) return f.status();
   Result<models::Vjepa2PredictorConfig> c = models::Vjepa2PredictorConfig::from_file(*f.value());
   if (!c) return c.status();
+  c.value().attention = ctx.attention;
   Result<models::Vjepa2PredictorWeights> w = models::Vjepa2PredictorWeights::bind(*f.value(), c.value());
   if (!w) return w.status();
   std::vector<float> context, out;
@@ -323,6 +328,7 @@ Status case_ac_teacher_forcing(Context& ctx, const std::string& cs) {
   Result<models::AcPredictorConfig> cr = models::AcPredictorConfig::from_file(*f.value());
   if (!cr) return cr.status();
   models::AcPredictorConfig c = cr.value();
+  c.attention = ctx.attention;
   c.use_extrinsics = ext;
   Result<models::AcPredictorWeights> w = models::AcPredictorWeights::bind(*f.value(), c);
   if (!w) return w.status();
@@ -406,6 +412,7 @@ Status case_ac_rollout(Context& ctx, const std::string& cs) {
   if (!f) return f.status();
   Result<models::AcPredictorConfig> c = models::AcPredictorConfig::from_file(*f.value());
   if (!c) return c.status();
+  c.value().attention = ctx.attention;
   Result<models::AcPredictorWeights> w = models::AcPredictorWeights::bind(*f.value(), c.value());
   if (!w) return w.status();
   std::vector<float> pose0, actions, latents;
@@ -505,6 +512,7 @@ Status case_ac_cem(Context& ctx, const std::string& cs) {
   if (!f) return f.status();
   Result<models::AcPredictorConfig> c = models::AcPredictorConfig::from_file(*f.value());
   if (!c) return c.status();
+  c.value().attention = ctx.attention;
   Result<models::AcPredictorWeights> w = models::AcPredictorWeights::bind(*f.value(), c.value());
   if (!w) return w.status();
   std::vector<float> latents, pose0, noise;
@@ -565,6 +573,7 @@ Status run_ijepa_encoder(Context& ctx, const std::vector<float>& image, const st
   if (!f) return f.status();
   Result<models::IjepaEncoderConfig> c = models::IjepaEncoderConfig::from_file(*f.value());
   if (!c) return c.status();
+  c.value().attention = ctx.attention;
   Result<models::IjepaEncoderWeights> w = models::IjepaEncoderWeights::bind(*f.value(), c.value());
   if (!w) return w.status();
   if (s.size() != 4) return Status::error(Error::shape_mismatch, "image input must be [B,C,H,W]");
@@ -611,6 +620,7 @@ Status case_ijepa_masked(Context& ctx, const std::string& cs) {
   if (!f) return f.status();
   Result<models::IjepaPredictorConfig> c = models::IjepaPredictorConfig::from_file(*f.value());
   if (!c) return c.status();
+  c.value().attention = ctx.attention;
   Result<models::IjepaPredictorWeights> w = models::IjepaPredictorWeights::bind(*f.value(), c.value());
   if (!w) return w.status();
   std::vector<float> context, out;
@@ -666,17 +676,20 @@ const std::vector<jepa::cli::OptionSpec> kOptions = {
     {"layout", true, "L", "weight-matrix layout: panel (default, as jepa-convert writes) or row_major"},
     {"case", true, "NAME", "run only this case (e.g. enc_video)"},
     {"threads", true, "N", "worker threads (default 1)"},
+    {"attention", true, "MATH", jepa::run::kAttentionHelp},
     {"verbose", false, nullptr, "print the worst element of every tensor and each conversion"},
     {"help", false, nullptr, "this help"},
 };
 
 void usage(FILE* out) {
   std::fprintf(out,
-               "usage: jepa-verify DIR [--dtype f32|f16|bf16|q8|q7|q4] [--layout row_major|panel] [--case NAME] [--verbose]\n"
+               "usage: jepa-verify DIR [--dtype f32|f16|bf16|q8|q7|q4] [--layout row_major|panel] [--attention f32|bf16]\n"
+               "                   [--case NAME] [--verbose]\n"
                "DIR holds config.json, weights.safetensors, manifest.json and the raw arrays (docs/CONVERT.md).\n"
                "Converts the weights in memory (as jepa-convert), runs each supported case and compares every\n"
                "expected/intermediate tensor with the manifest tolerance (fp32: elementwise atol + rtol*|ref|;\n"
-               "other dtypes: the int8_weights rel_l2 / cosine / max_abs bounds). Exit 0 = all passed.\n\n");
+               "other dtypes, and any dtype with --attention bf16: the int8_weights rel_l2 / cosine / max_abs\n"
+               "bounds). Exit 0 = all passed.\n\n");
   jepa::cli::print_options(out, kOptions);
 }
 
@@ -692,7 +705,14 @@ int parse_run_options(const jepa::cli::Args& args, Context* ctx) {
     return 2;
   }
   ctx->convert.layout = layout == "panel" ? jepa::format::Layout::panel : jepa::format::Layout::row_major;
-  ctx->quantized = ctx->convert.dtype != jepa::format::DType::f32;
+  Result<jepa::kernels::AttnMath> attention = jepa::run::parse_attention(args);
+  if (!attention) {
+    std::fprintf(stderr, "jepa-verify: %s\n", attention.status().message());
+    return 2;
+  }
+  ctx->attention = attention.value();
+  // bf16 attention rounds activations about as int8 weights do: the same bounds.
+  ctx->quantized = ctx->convert.dtype != jepa::format::DType::f32 || ctx->attention == jepa::kernels::AttnMath::bf16;
   ctx->verbose = args.has("verbose");
   return 0;
 }
@@ -780,9 +800,12 @@ int main(int argc, char** argv) {
   if (ctx.quantized && (ctx.convert.weight_flags & jepa::format::kTensorQ7))
     std::printf("weights as q7 (q8, 7-bit): judged by the manifest's int8_weights bounds scaled by the step ratio "
                 "127/63 = %.3f (rel_l2, max_abs; 1 - cosine by its square)\n", kQ7Step);
-  else if (ctx.quantized)
+  else if (ctx.quantized && ctx.convert.dtype != jepa::format::DType::f32)
     std::printf("weights as %s: judged by the manifest's int8_weights bounds (set for int8; q4 is coarser and "
                 "needs its own)\n", jepa::format::dtype_name(ctx.convert.dtype));
+  if (ctx.attention == jepa::kernels::AttnMath::bf16)
+    std::printf("attention: bf16 allowed (tile kernel here, head_dim <= 96: %s); judged by the int8_weights bounds\n",
+                jepa::kernels::choose_attention_kernel(jepa::kernels::AttnMath::bf16, 64, true).name);
   std::printf("%-24s %-40s %10s %10s %11s  %-30s %s\n", "case", "tensor", "max_abs", "rel_l2", "cosine", "tolerance",
               "result");
   run_cases(ctx, cases, family, skip_all);

@@ -58,7 +58,7 @@ inline int parse_args(const char* cmd, int argc, char** argv, std::vector<cli::O
   return 0;
 }
 
-// The model file, its config and bound weights, checked to be an AC predictor.
+// The model file, its config (with --attention) and bound weights, checked to be an AC predictor.
 struct LoadedAc {
   run::Model file;
   models::AcPredictorConfig cfg;
@@ -66,7 +66,9 @@ struct LoadedAc {
   plan::AcModel model() const { return plan::AcModel{weights.get(), &cfg}; }
 };
 
-inline Status load_ac(const std::string& path, LoadedAc* out) {
+inline Status load_ac(const std::string& path, const cli::Args& a, LoadedAc* out) {
+  Result<kernels::AttnMath> attention = run::parse_attention(a);
+  if (!attention) return attention.status();
   Result<run::Model> m = run::load_model(path);
   if (!m) return m.status();
   if (m->kind != models::ModelKind::vjepa2_ac_predictor)
@@ -75,6 +77,7 @@ inline Status load_ac(const std::string& path, LoadedAc* out) {
   Result<models::AcPredictorConfig> c = models::AcPredictorConfig::from_file(out->file.mf());
   if (!c) return c.status();
   out->cfg = c.value();
+  out->cfg.attention = attention.value();
   Result<models::AcPredictorWeights> w = models::AcPredictorWeights::bind(out->file.mf(), out->cfg);
   if (!w) return w.status();
   out->weights.reset(new models::AcPredictorWeights(w.value()));
@@ -171,7 +174,7 @@ inline int cmd_rollout(int argc, char** argv) {
   ops::KvDtype kv_dtype = ops::KvDtype::f32;
   if (Status kst = kv_cache_opt(a, &kv_dtype); !kst.is_ok()) return run::usage_error(cmd, kst.message());
   LoadedAc m;
-  Status st = load_ac(path, &m);
+  Status st = load_ac(path, a, &m);
   if (!st.is_ok()) return run::report(cmd, st);
   const int64_t hw = m.cfg.patches_per_step(), D = m.cfg.embed_dim;
   run::Input<float> actions, poses_in, ctx_actions;
@@ -356,7 +359,7 @@ inline int cmd_plan(int argc, char** argv) {
   else if (ek != "mean_abs") return run::usage_error(cmd, "--energy must be mean_abs, mean_squared or l2");
 
   LoadedAc m;
-  st = load_ac(path, &m);
+  st = load_ac(path, a, &m);
   if (!st.is_ok()) return run::report(cmd, st);
   std::vector<float> current, goal;
   run::Input<float> pose_in, noise_in;

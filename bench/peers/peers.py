@@ -14,6 +14,7 @@ checkpoints at the real model sizes.
   peers.py interleave PRESET [--variants q8-panel,q7-panel] [--rounds 5] [--runs 5] [--threads 1,2]
                                        ORT and jepa-rt (bench_models) alternated round by round
                                        after bench-peers.sh made the files: ratios on a drifting machine
+                                       (a variant may be q8-panel/attention:bf16: bf16 attention allowed)
   peers.py presets                     list presets
 
 Normally driven by scripts/bench-peers.sh (installs what is missing, runs all).
@@ -528,6 +529,8 @@ def jepa_rows(path):
         parts = name.split("/")
         if len(parts) < 4 or parts[0] != "model" or b.get("error_occurred"):
             continue
+        if "attention:bf16" in parts:  # not the f32-attention contract the peers' rows keep
+            continue
         threads = int([p for p in parts if p.startswith("threads:")][0].split(":")[1])
         unit = ms_per_unit(b)
         key = (parts[1], parts[2].split("-")[0], threads)
@@ -603,6 +606,7 @@ def cmd_interleave(args):
             rounds.setdefault((f"ort {args.precision}", t), []).append(float(np.median(times)))
             for v in variants:
                 cmd = [args.bench, f"--jepa_dir={args.dir}", f"--jepa_threads={t}", f"--jepa_models={args.preset}/",
+                       "--jepa_attention=f32,bf16",
                        f"--benchmark_filter=model/{args.preset}/{v}/threads:{t}/", "--benchmark_min_time=0",
                        f"--benchmark_repetitions={runs}", "--benchmark_report_aggregates_only=true",
                        "--benchmark_format=json"]

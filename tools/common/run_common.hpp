@@ -14,6 +14,7 @@
 
 #include "cli.hpp"
 #include "jepa/format/loader.hpp"
+#include "jepa/kernels/attention-tile.hpp"
 #include "jepa/kernels/repack.hpp"
 #include "jepa/models/kinds.hpp"
 #include "jepa/runtime/arena.hpp"
@@ -42,9 +43,14 @@ inline int usage_error(const char* cmd, const std::string& what) {
   return 2;
 }
 
+constexpr const char* kAttentionHelp =
+    "attention arithmetic: f32 (default) or bf16 (q, k, p, v rounded to bf16 where the CPU has a faster tile for it, "
+    "AMX; accuracy of int8 weights)";
+
 // Options every subcommand takes.
 inline void add_common_options(std::vector<cli::OptionSpec>* specs) {
   specs->push_back({"threads", true, "N", "worker threads including the caller (default 1)"});
+  specs->push_back({"attention", true, "MATH", kAttentionHelp});
   specs->push_back({"quiet", false, nullptr, "print nothing on success"});
   specs->push_back({"help", false, nullptr, "this help"});
 }
@@ -117,6 +123,14 @@ inline Result<int> parse_threads(const cli::Args& a) {
   if (n.value() < 1 || n.value() > 256)
     return Status::error(Error::invalid_argument, "--threads %lld is outside [1, 256]", (long long)n.value());
   return (int)n.value();
+}
+
+// --attention f32|bf16 (kernels::AttnMath); f32 when absent.
+inline Result<kernels::AttnMath> parse_attention(const cli::Args& a) {
+  const std::string m = a.get("attention", "f32");
+  if (m == "f32") return kernels::AttnMath::f32;
+  if (m == "bf16") return kernels::AttnMath::bf16;
+  return Status::error(Error::invalid_argument, "--attention '%s' is not f32 or bf16", m.c_str());
 }
 
 // A raw little-endian array input. With a --X-shape option, the file must

@@ -10,7 +10,8 @@
 // one tile (kernel scratch, kAttnRows x kAttnKeys floats): never N x N.
 // The op packs each key block once for all the query blocks of a task: V
 // rows contiguous, and K transposed when the kernel has a packer
-// (AttnPackKtFn; AVX2 does, for contiguous 16-key score vectors).
+// (AttnPackKtFn; AVX2 does, for contiguous 16-key score vectors). A bf16
+// kernel (AttnMath::bf16) packs both K and V into its own tile layouts.
 #ifndef JEPA_KERNELS_ATTENTION_TILE_HPP
 #define JEPA_KERNELS_ATTENTION_TILE_HPP
 
@@ -20,11 +21,28 @@
 namespace jepa {
 namespace kernels {
 
-constexpr int32_t kAttnRows = 8;   // query rows per tile (and per task of the op)
+constexpr int32_t kAttnRows = 8;   // query rows per tile of the f32 kernels
+// Query rows per task of the op, and the most a kernel may take per call
+// (AttnKernelInfo::rows_per_call: the AMX tiles take a task's rows at once).
+constexpr int32_t kAttnMaxCallRows = 16 * kAttnRows;
 constexpr int32_t kAttnKeys = 64;  // keys per tile: scores of a tile stay in L1
 
+// The arithmetic a tile kernel does; the model chooses how much it allows
+// (a run-time choice, never stored in the file).
+//   f32:  q.k and p.v from f32 q, k, p and v, summed in f32 (every kernel).
+//   bf16: q, k, p and v rounded to bf16 (nearest even), products summed in
+//         f32; the softmax (max, e^x, sum) stays f32. Allowed, not forced:
+//         it runs only where a bf16 tile kernel is compiled in and the CPU has
+//         it (AMX), and where the op's shape suits it; elsewhere the f32 tile
+//         runs. ref::bf16_attention_tile__ref is its statement in C++.
+enum class AttnMath : uint8_t { f32 = 0, bf16 = 1 };
+
+// The widest head a bf16 tile takes (the op's stack buffers hold its packed
+// K and V); wider heads run the f32 tile.
+constexpr int32_t kAttnBf16MaxHeadDim = 96;
+
 struct AttnTileArgs {
-  int32_t rows = 0;      // query rows, 1..kAttnRows
+  int32_t rows = 0;      // query rows, 1..the kernel's rows_per_call (kAttnRows or up to kAttnMaxCallRows)
   int32_t keys = 0;      // keys in this block, 1..kAttnKeys
   int32_t head_dim = 0;
   float scale = 1.0f;    // applied to q.k
@@ -34,9 +52,12 @@ struct AttnTileArgs {
   const float* v = nullptr;
   size_t ldk = 0;
   size_t ldv = 0;
-  // Null, or the same keys transposed by the kernel's packer: key j's
-  // element d at kt[d*kAttnKeys + j], zeros for j in [keys, keys rounded up to 8).
+  // Null, or the same keys in the layout of the kernel's packer (f32 kernels:
+  // key j's element d at kt[d*kAttnKeys + j], zeros for j in [keys, keys
+  // rounded up to 8); bf16 kernels: their own tiles, in the same buffer).
   const float* kt = nullptr;
+  // Null, or the values packed by the kernel's AttnPackVFn (v is then unused).
+  const void* vp = nullptr;
   // Row i attends to keys [0, visible[i]) of the block (block-causal prefix;
   // 0..keys), further restricted by mask (row i, key j allowed iff
   // mask[i*ldmask + j] != 0) when mask is not null. Keys a row does not see
@@ -44,11 +65,15 @@ struct AttnTileArgs {
   const int32_t* visible = nullptr;
   const uint8_t* mask = nullptr;
   size_t ldmask = 0;
-  float* max = nullptr;  // [kAttnRows] running row max, -inf before the first block
-  float* sum = nullptr;  // [kAttnRows] running sum of p, 0 before the first block
-  float* acc = nullptr;  // [kAttnRows][ldacc] running sum of p v (rows >= `rows` too: scratch)
+  float* max = nullptr;  // [rows] running row max, -inf before the first block
+  float* sum = nullptr;  // [rows] running sum of p, 0 before the first block
+  // [R][ldacc] running sum of p v, R = rows rounded up to kAttnRows (and to
+  // 16 for a kernel of more rows per call); rows >= `rows` are scratch.
+  // ldacc >= head_dim rounded up to 16 when head_dim <= 96 (columns past
+  // head_dim are scratch too).
+  float* acc = nullptr;
   size_t ldacc = 0;
-  float* scores = nullptr;  // [kAttnRows][kAttnKeys] kernel scratch
+  float* scores = nullptr;  // [kAttnRows][kAttnKeys] kernel scratch (a kernel of more rows has its own)
 };
 
 // A tile kernel (or the reference). A row whose visible keys in the block are
@@ -56,8 +81,16 @@ struct AttnTileArgs {
 using AttnTileFn = void (*)(const AttnTileArgs& a);
 
 // Writes the kt layout above for keys [0, keys) (keys <= kAttnKeys) of k (row
-// stride ldk), head_dim floats each, into kt [head_dim][kAttnKeys].
+// stride ldk), head_dim floats each, into kt [head_dim][kAttnKeys] (a bf16
+// kernel: its own layout, as for AttnPackVFn).
 using AttnPackKtFn = void (*)(const float* k, size_t ldk, int32_t keys, int32_t head_dim, float* kt);
+
+// Writes keys [0, keys) of v (row stride ldv, head_dim floats each) into the
+// kernel's own layout at dst, zeros where its tiles run past keys or
+// head_dim. A packer of both K and V (the bf16 tiles) writes at most
+// kAttnKeys x 96 floats' bytes into each buffer: the op runs such kernels for
+// head_dim <= 96 only, where its buffers have that size whatever head_dim.
+using AttnPackVFn = void (*)(const float* v, size_t ldv, int32_t keys, int32_t head_dim, void* dst);
 
 // Widens rows x n halfs (rows ld elements apart) to floats (ld_dst apart):
 // f16 K/V caches are read through it, once per key block and task.

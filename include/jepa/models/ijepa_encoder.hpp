@@ -35,7 +35,11 @@ struct IjepaEncoderConfig {
 
   int64_t head_dim() const { return embed_dim / num_heads; }
   int64_t num_patches() const { return (img_size / patch_size) * (img_size / patch_size); }
-  VitBlockDims block_dims() const { return VitBlockDims{embed_dim, num_heads, mlp_hidden, qkv_bias}; }
+  // A run-time choice, never read from the file: the arithmetic attention
+  // may use (kernels::AttnMath; bf16 where the CPU has a faster tile for it).
+  kernels::AttnMath attention = kernels::AttnMath::f32;
+
+  VitBlockDims block_dims() const { return VitBlockDims{embed_dim, num_heads, mlp_hidden, qkv_bias, attention}; }
 
   Status validate() const {
     JEPA_RETURN_IF_ERROR(detail::validate_vit_dims(kKind, embed_dim, depth, num_heads, mlp_hidden, norm_eps));

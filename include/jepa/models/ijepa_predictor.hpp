@@ -29,7 +29,11 @@ struct IjepaPredictorConfig {
 
   static constexpr const char* kKind = "ijepa.predictor";
 
-  VitBlockDims block_dims() const { return VitBlockDims{pred_embed_dim, num_heads, mlp_hidden, qkv_bias}; }
+  // A run-time choice, never read from the file: the arithmetic attention
+  // may use (kernels::AttnMath; bf16 where the CPU has a faster tile for it).
+  kernels::AttnMath attention = kernels::AttnMath::f32;
+
+  VitBlockDims block_dims() const { return VitBlockDims{pred_embed_dim, num_heads, mlp_hidden, qkv_bias, attention}; }
 
   Status validate() const {
     JEPA_RETURN_IF_ERROR(detail::validate_vit_dims(kKind, pred_embed_dim, depth, num_heads, mlp_hidden, norm_eps));

@@ -27,6 +27,7 @@ struct VitBlockDims {
   int64_t heads = 1;       // attention heads
   int64_t mlp_hidden = 0;  // fc1 output width M
   bool qkv_bias = true;    // attn.qkv has a bias
+  kernels::AttnMath attention = kernels::AttnMath::f32;  // what the attention may round to
   int64_t head_dim() const { return dim / heads; }
 };
 
@@ -200,6 +201,7 @@ inline void vit_block_forward(const ParallelFor& par, const VitBlockWeights& w, 
   a.ldo = (size_t)D;
   a.out_batch_stride = (size_t)(tokens * D);
   a.scale = 1.0f / std::sqrt((float)hd);
+  a.math = d.attention;
   ops::attention(par, a, s.scores);
   vit_attn_out_mlp(par, w, d, eps, x, rows, s);
 }

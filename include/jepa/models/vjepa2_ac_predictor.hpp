@@ -45,7 +45,11 @@ struct AcPredictorConfig {
   int64_t cond_tokens() const { return use_extrinsics ? 3 : 2; }               // a, s, (e)
   int64_t tokens_per_step() const { return cond_tokens() + patches_per_step(); }
   int64_t max_mask_steps() const { return num_frames / tubelet_size; }
-  VitBlockDims block_dims() const { return VitBlockDims{pred_embed_dim, num_heads, mlp_hidden, qkv_bias}; }
+  // A run-time choice, never read from the file: the arithmetic attention
+  // may use (kernels::AttnMath; bf16 where the CPU has a faster tile for it).
+  kernels::AttnMath attention = kernels::AttnMath::f32;
+
+  VitBlockDims block_dims() const { return VitBlockDims{pred_embed_dim, num_heads, mlp_hidden, qkv_bias, attention}; }
 
   Status validate() const {
     JEPA_RETURN_IF_ERROR(detail::validate_vit_dims(kKind, pred_embed_dim, depth, num_heads, mlp_hidden, norm_eps));
@@ -452,6 +456,7 @@ inline void ac_attention_layer(const AcPredictorConfig& c, const ParallelFor& pa
   a.scale = 1.0f / std::sqrt((float)hd);
   a.step_tokens = c.frame_causal ? tps : 0;
   a.q_first_step = first_step;
+  a.math = c.attention;
   ops::attention(par, a, s.block.scores);
   if (!append) return;
   detail::for_row_chunks(par, batch * rows, [&](int64_t r0, int64_t r1) {

@@ -43,7 +43,11 @@ struct Vjepa2EncoderConfig {
   bool is_video() const { return num_frames > 1; }
   int64_t kernel_t() const { return is_video() ? tubelet_size : 1; }  // frames per token
   int64_t head_dim() const { return embed_dim / num_heads; }
-  VitBlockDims block_dims() const { return VitBlockDims{embed_dim, num_heads, mlp_hidden, qkv_bias}; }
+  // A run-time choice, never read from the file: the arithmetic attention
+  // may use (kernels::AttnMath; bf16 where the CPU has a faster tile for it).
+  kernels::AttnMath attention = kernels::AttnMath::f32;
+
+  VitBlockDims block_dims() const { return VitBlockDims{embed_dim, num_heads, mlp_hidden, qkv_bias, attention}; }
 
   Status validate() const {
     JEPA_RETURN_IF_ERROR(detail::validate_vit_dims(kKind, embed_dim, depth, num_heads, mlp_hidden, norm_eps));

@@ -48,7 +48,11 @@ struct Vjepa2PredictorConfig {
   int64_t grid_w() const { return img_width / patch_size; }
   int64_t grid_t() const { return num_frames > 1 ? num_frames / tubelet_size : 1; }
   int64_t num_patches() const { return grid_t() * grid_h() * grid_w(); }  // valid mask indices
-  VitBlockDims block_dims() const { return VitBlockDims{pred_embed_dim, num_heads, mlp_hidden, qkv_bias}; }
+  // A run-time choice, never read from the file: the arithmetic attention
+  // may use (kernels::AttnMath; bf16 where the CPU has a faster tile for it).
+  kernels::AttnMath attention = kernels::AttnMath::f32;
+
+  VitBlockDims block_dims() const { return VitBlockDims{pred_embed_dim, num_heads, mlp_hidden, qkv_bias, attention}; }
 
   Status validate() const {
     JEPA_RETURN_IF_ERROR(detail::validate_vit_dims(kKind, pred_embed_dim, depth, num_heads, mlp_hidden, norm_eps));

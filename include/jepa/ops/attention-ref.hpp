@@ -17,6 +17,7 @@
 #include <limits>
 
 #include "../config.hpp"
+#include "../kernels/attention-tile.hpp"
 #include "../runtime/parallel.hpp"
 #include "kv_dtype.hpp"
 #include "softmax.hpp"
@@ -75,6 +76,9 @@ struct AttentionArgs {
   int64_t step_tokens = 0;       // > 0: block-causal mask over steps of this many tokens
   int64_t q_first_step = 0;      // step of query row 0 (block-causal)
   const uint8_t* mask = nullptr; // or: explicit [nq][total keys] mask, 1 = may attend; batch/head-shared
+  // What the fused op (ops/attention.hpp) may round to (kernels::AttnMath);
+  // attention_ref is always f32.
+  kernels::AttnMath math = kernels::AttnMath::f32;
 };
 
 inline int64_t attention_total_keys(const AttentionArgs& a) {

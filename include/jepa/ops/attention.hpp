@@ -6,7 +6,7 @@
 // streams the keys in blocks of kAttnKeys through an online softmax (running
 // max and sum, accumulator rescaled), kAttnRows rows at a time, in a tile
 // kernel chosen by kernels/attention-dispatch.hpp (AVX-512, AVX2, NEON or portable
-// C++). Each key block is packed once per task for all its query blocks (V
+// C++; with a.math = bf16, the AMX tile, a whole chunk at a time). Each key block is packed once per task for all its query blocks (V
 // rows contiguous, K transposed if the kernel has a packer): K/V rows of a
 // qkv buffer are a multiple of 4 KiB apart and would thrash L1. Segments
 // stored as f16 or q8 (a KV cache, ops/kv_dtype.hpp) are widened to f32 in
@@ -33,8 +33,9 @@ namespace ops {
 // Head dims up to this keep their task state on the stack (every model here:
 // 24..88).
 constexpr int64_t kAttentionStackHeadDim = 96;
+static_assert(kAttentionStackHeadDim == kernels::kAttnBf16MaxHeadDim, "bf16 tiles pack into the stack buffers");
 // Query rows per task: each packed key block serves this many rows.
-constexpr int32_t kAttnTaskRows = 16 * kernels::kAttnRows;
+constexpr int32_t kAttnTaskRows = kernels::kAttnMaxCallRows;
 
 // Floats of one task's state: accumulators, transposed K block, V block.
 inline size_t attention_task_floats(int64_t head_dim) {
@@ -88,6 +89,10 @@ inline void attention_load_block(const kernels::AttnKernelInfo& kern, const KvSe
     *k_rows = k;
     *ldk = seg.ld;
     if (kern.pack_kt) kern.pack_kt(k, seg.ld, keys, hd, kt);
+    if (kern.pack_v) {  // a bf16 tile (only ever given f32 segments: attention_kernel_takes)
+      kern.pack_v(v, seg.ld, keys, hd, vp);
+      return;
+    }
     for (int32_t j = 0; j < keys; ++j) {
       const float* src = v + (size_t)j * seg.ld;
       float* dst = vp + (size_t)j * hd_;
@@ -116,8 +121,11 @@ inline void attention_load_block(const kernels::AttnKernelInfo& kern, const KvSe
 }
 
 // Query chunk qc (attention_chunk_rows rows) of head h, batch element b: every key block of every segment
-// up to the chunk's last visible key, packed once, against each 8-row query
-// block that sees any of it; then out = acc / sum. state: attention_task_floats.
+// up to the chunk's last visible key, packed once, against each block of the
+// kernel's rows_per_call query rows that sees any of it; then out = acc / sum.
+// state: attention_task_floats. On the stack (head_dim <= 96) its layout is
+// fixed whatever head_dim: acc rows padded to 16 floats (AMX tiles load and
+// store whole 16-float columns), K and V buffers of kAttnKeys x 96 floats.
 inline void attention_fused_task(const AttentionArgs& a, const kernels::AttnKernelInfo& kern, int64_t b, int64_t h,
                                  int64_t qc, float* state) {
   using kernels::kAttnKeys;
@@ -126,18 +134,21 @@ inline void attention_fused_task(const AttentionArgs& a, const kernels::AttnKern
   const int32_t chunk_rows = attention_chunk_rows(a.nq);
   const int64_t nk_total = attention_total_keys(a), i0 = qc * chunk_rows;
   const int32_t rows = (int32_t)(a.nq - i0 < chunk_rows ? a.nq - i0 : chunk_rows);
+  const bool on_stack = hd <= kAttentionStackHeadDim;
+  const size_t ldacc = on_stack ? (size_t)(hd + 15) / 16 * 16 : (size_t)hd;
+  const size_t kv_floats = (size_t)kAttnKeys * (size_t)(on_stack ? kAttentionStackHeadDim : hd);
   float* acc = state;
-  float* kt = acc + (size_t)kAttnTaskRows * (size_t)hd;
-  float* vp = kt + (size_t)kAttnKeys * (size_t)hd;
+  float* kt = acc + (size_t)kAttnTaskRows * ldacc;
+  float* vp = kt + kv_floats;
   float mx[kAttnTaskRows], sum[kAttnTaskRows];
   alignas(64) float scores[kAttnRows * kAttnKeys];
-  int32_t visible[kAttnRows];
+  int32_t visible[kAttnTaskRows];
   int64_t seg_visible[kAttnTaskRows];
   for (int32_t r = 0; r < kAttnTaskRows; ++r) {
     mx[r] = -std::numeric_limits<float>::infinity();
     sum[r] = 0.0f;
   }
-  for (size_t e = 0; e < (size_t)kAttnTaskRows * (size_t)hd; ++e) acc[e] = 0.0f;
+  for (size_t e = 0; e < (size_t)kAttnTaskRows * ldacc; ++e) acc[e] = 0.0f;
   const float* qbase = a.q + (size_t)b * a.q_batch_stride + (size_t)i0 * a.ldq + (size_t)(h * hd);
   kernels::AttnTileArgs t;
   t.head_dim = hd;
@@ -145,12 +156,14 @@ inline void attention_fused_task(const AttentionArgs& a, const kernels::AttnKern
   t.ldq = a.ldq;
   t.visible = visible;
   t.ldmask = (size_t)nk_total;
-  t.ldacc = (size_t)hd;
+  t.ldacc = ldacc;
   t.scores = scores;
   t.v = vp;
   t.ldv = (size_t)hd;
   t.kt = kern.pack_kt ? kt : nullptr;
+  t.vp = kern.pack_v ? vp : nullptr;
   int64_t col = 0;  // first key column of the segment in the explicit mask
+  if (kern.task_begin) kern.task_begin();
   for (int s = 0; s < a.n_kv; ++s) {
     const KvSegment& seg = a.kv[s];
     int64_t last = 0;  // keys of the segment the chunk's rows see, at most
@@ -163,8 +176,9 @@ inline void attention_fused_task(const AttentionArgs& a, const kernels::AttnKern
       const int32_t nk = (int32_t)(last - j0 < kAttnKeys ? last - j0 : kAttnKeys);
       t.keys = nk;
       attention_load_block(kern, seg, b, h, hd, j0, nk, kt, vp, &t.k, &t.ldk);
-      for (int32_t r0 = 0; r0 < rows; r0 += kAttnRows) {
-        const int32_t br = rows - r0 < kAttnRows ? rows - r0 : kAttnRows;
+      const int32_t step = kern.rows_per_call;
+      for (int32_t r0 = 0; r0 < rows; r0 += step) {
+        const int32_t br = rows - r0 < step ? rows - r0 : step;
         bool any = false;
         for (int32_t r = 0; r < br; ++r) {
           const int64_t v = seg_visible[r0 + r] - j0;
@@ -176,29 +190,40 @@ inline void attention_fused_task(const AttentionArgs& a, const kernels::AttnKern
         t.q = qbase + (size_t)r0 * a.ldq;
         t.max = mx + r0;
         t.sum = sum + r0;
-        t.acc = acc + (size_t)r0 * (size_t)hd;
+        t.acc = acc + (size_t)r0 * ldacc;
         t.mask = a.mask ? a.mask + (size_t)(i0 + r0) * (size_t)nk_total + (size_t)(col + j0) : nullptr;
         kern.fn(t);
       }
     }
     col += seg.rows;
   }
+  if (kern.task_end) kern.task_end();
   for (int32_t r = 0; r < rows; ++r) {
     float* o = a.out + (size_t)b * a.out_batch_stride + (size_t)(i0 + r) * a.ldo + (size_t)(h * hd);
     const float inv = sum[r] > 0.0f ? 1.0f / sum[r] : 0.0f;  // nothing visible: zeros, as the reference
-    for (int32_t d = 0; d < hd; ++d) o[d] = acc[(size_t)r * (size_t)hd + (size_t)d] * inv;
+    for (int32_t d = 0; d < hd; ++d) o[d] = acc[(size_t)r * ldacc + (size_t)d] * inv;
   }
 }
 
 }  // namespace detail
 
-// The fused op with a given tile kernel (tests and benchmarks pin one).
-// out may not alias q, k or v. scratch: attention_scratch_floats(a) floats
-// (may be null when that is 0).
+inline bool attention_kv_all_f32(const AttentionArgs& a) {
+  for (int s = 0; s < a.n_kv; ++s)
+    if (a.kv[s].dtype != KvDtype::f32) return false;
+  return true;
+}
+
+// The fused op with a given tile kernel (tests and benchmarks pin one; a bf16
+// tile that does not take the problem, attention_kernel_takes, gives way to
+// the f32 tile dispatch picks). out may not alias q, k or v. scratch:
+// attention_scratch_floats(a) floats (may be null when that is 0).
 inline void attention_with(const ParallelFor& par, const AttentionArgs& a, float* scratch,
-                           const kernels::AttnKernelInfo& kern) {
+                           const kernels::AttnKernelInfo& pinned) {
   JEPA_ASSERT(a.n_kv >= 1 && a.n_kv <= kMaxKvSegments);
   const int64_t hd = a.head_dim;
+  const kernels::AttnKernelInfo& kern = kernels::attention_kernel_takes(pinned, hd, attention_kv_all_f32(a))
+                                            ? pinned
+                                            : kernels::choose_attention_kernel();
   const int64_t chunks = attention_chunks(a.nq);
   auto task = [&](size_t t) {
     const int64_t qc = (int64_t)t % chunks, bh = (int64_t)t / chunks;
@@ -213,9 +238,10 @@ inline void attention_with(const ParallelFor& par, const AttentionArgs& a, float
   par.for_each((size_t)attention_tasks(a.batch, a.heads, a.nq), task);
 }
 
-// What the models call: the tile kernel dispatch picks for this CPU and cap.
+// What the models call: the tile kernel dispatch picks for this CPU, cap and
+// the arithmetic a.math allows.
 inline void attention(const ParallelFor& par, const AttentionArgs& a, float* scratch) {
-  attention_with(par, a, scratch, kernels::choose_attention_kernel());
+  attention_with(par, a, scratch, kernels::choose_attention_kernel(a.math, a.head_dim, attention_kv_all_f32(a)));
 }
 
 }  // namespace ops

@@ -1,0 +1,277 @@
+// jepa/kernels/x86/bf16-attention-128x64-amx.hpp: bf16_attention_128x64__amx,
+// the online-softmax attention tile (kernels/attention-tile.hpp) with
+// AttnMath::bf16 arithmetic on AMX: up to 128 query rows (a whole task of the
+// op) x 64 keys, head_dim <= 96. Both products run as tdpbf16ps (bf16 pairs
+// summed into f32), 16 rows a tile:
+//   S = Q K^T: A = the query rows in bf16 (32 dims a k-step), B = the key
+//       block packed once per task by bf16_attention_pack_k__amx;
+//   P V:       A = p in bf16 (32 keys a k-step), B = the value block packed
+//       by bf16_attention_pack_v__amx; C = the op's accumulator rows,
+//       loaded, summed into and stored in place.
+// Scaling, masks and the online softmax between them are the AVX-512 f32
+// tile's own (attn512::softmax_row / softmax_4rows_dense), on the stored S.
+// What it computes is ref::bf16_attention_tile__ref, within the float
+// accumulation bound (AMX also flushes bf16 denormals to zero).
+//
+// Why a whole task per call: a tile load waits until the vector stores before
+// it have committed, and vector loads wait for tile stores, so each switch
+// between the tile unit and the vector unit drains the pipeline. At 8 rows a
+// call those drains cost more than the products (measured: no faster than
+// the f32 AVX-512 tile); a call of a task's rows switches 3 times for all.
+//
+// Tile registers (the asm macros of tile-gemm-amx.hpp take their numbers as
+// immediates), all 16 rows x 64 bytes: 0-3 accumulators (16 x 16 f32), 4 the
+// A operand (16 x 32 bf16), 5-7 B operands (16 pair rows x 16 columns) in
+// turn, so a load can overlap the products before it. The op configures
+// them once a task (task_begin / task_end).
+#ifndef JEPA_KERNELS_X86_BF16_ATTENTION_128X64_AMX_HPP
+#define JEPA_KERNELS_X86_BF16_ATTENTION_128X64_AMX_HPP
+
+#include "f32-attention-8x64-avx512.hpp"
+#include "tile-gemm-amx.hpp"
+
+#if defined(JEPA_KERNELS_X86_AMX)
+namespace jepa {
+namespace kernels {
+namespace x86 {
+namespace attn_amx {
+
+constexpr int kMaxKSteps = (kAttnBf16MaxHeadDim + 31) / 32;  // q.k: 32 dims a tile
+constexpr int kKeyGroups = kAttnKeys / 16;                    // S: 16 keys a tile
+constexpr int kMaxDimGroups = (kAttnBf16MaxHeadDim + 15) / 16;  // P V: 16 dims a tile
+constexpr int kKeySteps = kAttnKeys / 32;                     // P V: 32 keys a tile
+
+// Packed K: tile (ks, g) at byte (ks * kKeyGroups + g) * 1024. Its row r holds
+// dims ks*32 + 2r and + 1 as a bf16 pair for each of the 16 keys g*16 + c (the
+// B layout of tdpbf16ps: column c, 4 bytes).
+inline size_t k_tile(int ks, int g) { return (size_t)(ks * kKeyGroups + g) * 1024; }
+// Packed V: tile (kk, dg) at byte (kk * kMaxDimGroups + dg) * 1024. Its row r
+// holds keys kk*32 + 2r and + 1 as a bf16 pair for each of the 16 dims dg*16 + c.
+inline size_t v_tile(int kk, int dg) { return (size_t)(kk * kMaxDimGroups + dg) * 1024; }
+static_assert(kMaxKSteps * kKeyGroups * 1024 <= kAttnKeys * kAttnBf16MaxHeadDim * 4, "packed K fits the op's kt");
+static_assert(kKeySteps * kMaxDimGroups * 1024 <= kAttnKeys * kAttnBf16MaxHeadDim * 4, "packed V fits the op's vp");
+
+// The 32 floats at p (those at or past n read as zero) rounded to bf16.
+JEPA_INLINE_AVX512BF16 __m512i bf16x32(const float* p, int32_t n) {
+  const __m512 lo = _mm512_maskz_loadu_ps(tail_mask16(n), p);
+  const __m512 hi = _mm512_maskz_loadu_ps(tail_mask16(n - 16), p + 16);
+  return (__m512i)_mm512_cvtne2ps_pbh(hi, lo);  // element e = p[e], e < 32
+}
+
+}  // namespace attn_amx
+
+// The op's task_begin: all 8 tiles 16 rows x 64 bytes (the tile kernel
+// assumes it; the op's task_end is amx_release).
+inline void bf16_attention_begin__amx() { amx_configure(16, 16); }
+
+// r[i] = column i of the 16 x 16 dword matrix whose rows are r[0..15].
+JEPA_INLINE_AVX512 void transpose16x16_epi32(__m512i r[16]) {
+  __m512i t[16];
+  for (int i = 0; i < 16; i += 2) {  // 2 x 2 blocks of dwords
+    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {  // 4 x 4 blocks within each 128-bit lane
+    r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+    r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+    r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+    r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+  }
+  for (int i = 0; i < 4; ++i) {  // 128-bit lanes: rows 4 apart, then 8 apart
+    t[i] = _mm512_shuffle_i32x4(r[i], r[i + 4], 0x88);
+    t[i + 4] = _mm512_shuffle_i32x4(r[i], r[i + 4], 0xDD);
+    t[i + 8] = _mm512_shuffle_i32x4(r[i + 8], r[i + 12], 0x88);
+    t[i + 12] = _mm512_shuffle_i32x4(r[i + 8], r[i + 12], 0xDD);
+  }
+  for (int i = 0; i < 4; ++i) {
+    r[i] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0x88);
+    r[i + 8] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0xDD);
+    r[i + 4] = _mm512_shuffle_i32x4(t[i + 4], t[i + 12], 0x88);
+    r[i + 12] = _mm512_shuffle_i32x4(t[i + 4], t[i + 12], 0xDD);
+  }
+}
+
+// K block -> the packed K tiles (layout above), zeros past keys (to the
+// 16-key group) and past head_dim (to the 32-dim step). Each 16 keys x 32
+// dims, converted row by row, is a 16 x 16 matrix of dword pairs whose
+// transpose is the tile.
+JEPA_TARGET_AMX inline void bf16_attention_pack_k__amx(const float* k, size_t ldk, int32_t keys, int32_t head_dim,
+                                                        float* kt) {
+  using namespace attn_amx;
+  uint8_t* dst = reinterpret_cast<uint8_t*>(kt);
+  const int ksteps = (head_dim + 31) / 32, groups = (keys + 15) / 16;
+  for (int g = 0; g < groups; ++g)
+    for (int ks = 0; ks < ksteps; ++ks) {
+      __m512i r[16];
+      for (int c = 0; c < 16; ++c) {
+        const int32_t j = g * 16 + c;
+        r[c] = j < keys ? bf16x32(k + (size_t)j * ldk + ks * 32, head_dim - ks * 32) : _mm512_setzero_si512();
+      }
+      transpose16x16_epi32(r);
+      for (int d2 = 0; d2 < 16; ++d2) _mm512_storeu_si512(dst + k_tile(ks, g) + (size_t)d2 * 64, r[d2]);
+    }
+}
+
+// V block -> the packed V tiles (layout above), zeros past keys (to the
+// 32-key step) and past head_dim (to the 16-dim group).
+JEPA_TARGET_AMX inline void bf16_attention_pack_v__amx(const float* v, size_t ldv, int32_t keys, int32_t head_dim,
+                                                        void* vp) {
+  using namespace attn_amx;
+  uint8_t* dst = static_cast<uint8_t*>(vp);
+  const int groups = (head_dim + 15) / 16, ksteps = (keys + 31) / 32;
+  // [even row's 16 bf16 | odd row's 16] -> (even, odd) pairs, dim by dim.
+  const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7,
+                                              22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+  const __m512 zero = _mm512_setzero_ps();
+  for (int32_t j = 0; j < ksteps * 32; j += 2) {
+    const float* r0 = v + (size_t)j * ldv;
+    const float* r1 = r0 + ldv;
+    const int kk = j / 32, r = (j % 32) / 2;
+    for (int dg = 0; dg < groups; ++dg) {
+      const __mmask16 lanes = tail_mask16(head_dim - dg * 16);
+      const __m512 e = j < keys ? _mm512_maskz_loadu_ps(lanes, r0 + dg * 16) : zero;
+      const __m512 o = j + 1 < keys ? _mm512_maskz_loadu_ps(lanes, r1 + dg * 16) : zero;
+      const __m512i both = (__m512i)_mm512_cvtne2ps_pbh(o, e);
+      _mm512_storeu_si512(dst + v_tile(kk, dg) + (size_t)r * 64, _mm512_permutexvar_epi16(interleave, both));
+    }
+  }
+}
+
+// Needs a.kt and a.vp packed by the two functions above, head_dim <= 96,
+// a.acc rows padded as the contract says (ldacc >= head_dim rounded up to 16,
+// rows rounded up to 16), and the tiles configured by bf16_attention_begin__amx.
+JEPA_TARGET_AMX inline void bf16_attention_128x64__amx(const AttnTileArgs& a) {
+  using namespace attn_amx;
+  constexpr int32_t kRows = kAttnMaxCallRows;
+  const float neg_inf = -std::numeric_limits<float>::infinity();
+  const int32_t hd = a.head_dim, rows = a.rows;
+  int32_t jmax = 0;  // keys any row of the call sees
+  for (int32_t r = 0; r < rows; ++r) jmax = a.visible[r] > jmax ? a.visible[r] : jmax;
+  if (jmax == 0) return;
+  const int ksteps = (hd + 31) / 32, groups = (jmax + 15) / 16;
+  const int vsteps = (jmax + 31) / 32, dgroups = (hd + 15) / 16;
+  const int32_t rows16 = (rows + 15) / 16 * 16;  // tiles run whole 16-row groups
+  const uint8_t* kp = reinterpret_cast<const uint8_t*>(a.kt);
+  const uint8_t* vp = static_cast<const uint8_t*>(a.vp);
+
+  // The query rows in bf16, zeros past head_dim and past the call's rows.
+  alignas(64) uint16_t qb[kRows][kMaxKSteps * 32];
+  for (int32_t r = 0; r < rows16; ++r)
+    for (int ks = 0; ks < ksteps; ++ks) {
+      const __m512i x = r < rows ? bf16x32(a.q + (size_t)r * a.ldq + ks * 32, hd - ks * 32) : _mm512_setzero_si512();
+      _mm512_store_si512(&qb[r][ks * 32], x);
+    }
+
+  // S = Q K^T, 16 rows at a time, into this call's own scores.
+  alignas(64) float sc[kRows][kAttnKeys];
+  for (int32_t r0 = 0; r0 < rows16; r0 += 16) {
+    JEPA_AMX_ZERO(0);
+    JEPA_AMX_ZERO(1);
+    JEPA_AMX_ZERO(2);
+    JEPA_AMX_ZERO(3);
+    for (int ks = 0; ks < ksteps; ++ks) {
+      JEPA_AMX_LOAD(4, &qb[r0][ks * 32], sizeof qb[0]);
+      JEPA_AMX_LOAD(5, kp + k_tile(ks, 0), 64);
+      JEPA_AMX_DP("tdpbf16ps", 0, 4, 5);
+      if (groups > 1) {
+        JEPA_AMX_LOAD(6, kp + k_tile(ks, 1), 64);
+        JEPA_AMX_DP("tdpbf16ps", 1, 4, 6);
+      }
+      if (groups > 2) {
+        JEPA_AMX_LOAD(7, kp + k_tile(ks, 2), 64);
+        JEPA_AMX_DP("tdpbf16ps", 2, 4, 7);
+      }
+      if (groups > 3) {
+        JEPA_AMX_LOAD(5, kp + k_tile(ks, 3), 64);
+        JEPA_AMX_DP("tdpbf16ps", 3, 4, 5);
+      }
+    }
+    JEPA_AMX_STORE(0, &sc[r0][0], sizeof sc[0]);
+    if (groups > 1) JEPA_AMX_STORE(1, &sc[r0][16], sizeof sc[0]);
+    if (groups > 2) JEPA_AMX_STORE(2, &sc[r0][32], sizeof sc[0]);
+    if (groups > 3) JEPA_AMX_STORE(3, &sc[r0][48], sizeof sc[0]);
+  }
+
+  // Scale; keys past jmax (zero-padded, or keys of a longer block) -inf; row maxima.
+  const __m512 vscale = _mm512_set1_ps(a.scale), vneg = _mm512_set1_ps(neg_inf);
+  float row_max[kRows];
+  for (int32_t r = 0; r < rows16; ++r) {
+    __m512 m = vneg;
+    for (int g = 0; g < groups; ++g) {
+      const __m512 x = _mm512_mask_mov_ps(vneg, tail_mask16(jmax - 16 * g), _mm512_mul_ps(_mm512_load_ps(&sc[r][16 * g]), vscale));
+      _mm512_store_ps(&sc[r][16 * g], x);
+      m = _mm512_max_ps(m, x);
+    }
+    row_max[r] = hmax16(m);
+  }
+  // The f32 tile's online softmax, 4 rows at a time: p in the scores, zero
+  // for keys a row does not see (to jmax); then acc *= alpha, row by row.
+  AttnTileArgs t = a;
+  t.scores = &sc[0][0];
+  float alpha[kRows];
+  for (int32_t i0 = 0; i0 < rows; i0 += 4) {
+    const int32_t nrows = rows - i0 < 4 ? rows - i0 : 4;
+    bool dense = a.mask == nullptr;
+    for (int32_t r = 0; r < nrows; ++r) dense = dense && a.visible[i0 + r] == jmax;
+    if (dense) {
+      attn512::softmax_4rows_dense(t, i0, nrows, jmax, row_max + i0, alpha + i0);
+    } else {
+      for (int32_t r = 0; r < nrows; ++r) alpha[i0 + r] = attn512::softmax_row(t, i0 + r, jmax);
+    }
+  }
+  // p in bf16 for P V (zeros past jmax, to the 32-key step, and past the
+  // rows); acc *= alpha.
+  alignas(64) uint16_t pb[kRows][kAttnKeys];
+  for (int32_t r = 0; r < rows16; ++r) {
+    for (int kk = 0; kk < vsteps; ++kk) {
+      const __m512i x = r < rows ? bf16x32(&sc[r][kk * 32], jmax - kk * 32) : _mm512_setzero_si512();
+      _mm512_store_si512(&pb[r][kk * 32], x);
+    }
+    if (r < rows && alpha[r] != 1.0f) {
+      float* o = a.acc + (size_t)r * a.ldacc;
+      const __m512 al = _mm512_set1_ps(alpha[r]);
+      for (int dg = 0; dg < dgroups; ++dg) _mm512_storeu_ps(o + dg * 16, _mm512_mul_ps(_mm512_loadu_ps(o + dg * 16), al));
+    }
+  }
+
+  // acc += P V in place, 16 rows x 4 dim groups (64 dims) of tiles at a time.
+  const long lda = (long)(a.ldacc * 4);
+  for (int32_t r0 = 0; r0 < rows16; r0 += 16) {
+    float* o = a.acc + (size_t)r0 * a.ldacc;
+    for (int dg0 = 0; dg0 < dgroups; dg0 += 4) {
+      const int n = dgroups - dg0 < 4 ? dgroups - dg0 : 4;
+      JEPA_AMX_LOAD(0, o + dg0 * 16, lda);
+      if (n > 1) JEPA_AMX_LOAD(1, o + (dg0 + 1) * 16, lda);
+      if (n > 2) JEPA_AMX_LOAD(2, o + (dg0 + 2) * 16, lda);
+      if (n > 3) JEPA_AMX_LOAD(3, o + (dg0 + 3) * 16, lda);
+      for (int kk = 0; kk < vsteps; ++kk) {
+        JEPA_AMX_LOAD(4, &pb[r0][kk * 32], sizeof pb[0]);
+        JEPA_AMX_LOAD(5, vp + v_tile(kk, dg0), 64);
+        JEPA_AMX_DP("tdpbf16ps", 0, 4, 5);
+        if (n > 1) {
+          JEPA_AMX_LOAD(6, vp + v_tile(kk, dg0 + 1), 64);
+          JEPA_AMX_DP("tdpbf16ps", 1, 4, 6);
+        }
+        if (n > 2) {
+          JEPA_AMX_LOAD(7, vp + v_tile(kk, dg0 + 2), 64);
+          JEPA_AMX_DP("tdpbf16ps", 2, 4, 7);
+        }
+        if (n > 3) {
+          JEPA_AMX_LOAD(5, vp + v_tile(kk, dg0 + 3), 64);
+          JEPA_AMX_DP("tdpbf16ps", 3, 4, 5);
+        }
+      }
+      JEPA_AMX_STORE(0, o + dg0 * 16, lda);
+      if (n > 1) JEPA_AMX_STORE(1, o + (dg0 + 1) * 16, lda);
+      if (n > 2) JEPA_AMX_STORE(2, o + (dg0 + 2) * 16, lda);
+      if (n > 3) JEPA_AMX_STORE(3, o + (dg0 + 3) * 16, lda);
+    }
+  }
+}
+
+}  // namespace x86
+}  // namespace kernels
+}  // namespace jepa
+#endif  // JEPA_KERNELS_X86_AMX
+
+#endif  // JEPA_KERNELS_X86_BF16_ATTENTION_128X64_AMX_HPP
