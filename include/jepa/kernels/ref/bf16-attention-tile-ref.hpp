@@ -46,18 +46,8 @@ inline void bf16_attention_tile__ref(const AttnTileArgs& a) {
       s[j] = dot_f32(qb, kb, hd) * a.scale;
       mx = s[j] > mx ? s[j] : mx;
     }
-    if (mx == neg_inf) continue;  // nothing visible here: the row is unchanged
-    const float m_old = a.max[i], m_new = m_old > mx ? m_old : mx;
-    const float alpha = m_old == neg_inf ? 0.0f : exp_nonpositive(m_old - m_new);
-    float sum = 0.0f;
-    for (int32_t j = 0; j < vis; ++j) {
-      s[j] = s[j] == neg_inf ? 0.0f : exp_nonpositive(s[j] - m_new);
-      sum += s[j];
-    }
-    a.sum[i] = a.sum[i] * alpha + sum;
-    a.max[i] = m_new;
+    if (!online_softmax_row(a, i, mx, s, vis)) continue;  // nothing visible here: the row is unchanged
     float* o = a.acc + (size_t)i * a.ldacc;
-    for (int32_t d = 0; d < hd; ++d) o[d] *= alpha;
     for (int32_t j = 0; j < vis; ++j) {
       if (s[j] == 0.0f) continue;  // as the f32 tile: a masked key's v is never read
       const float p = round_bf16(s[j]);

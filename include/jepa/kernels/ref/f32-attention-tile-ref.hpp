@@ -50,6 +50,27 @@ inline float dot_f32(const float* a, const float* b, int32_t n) {
   return acc;
 }
 
+// Row i's online-softmax step, given its scaled scores s[0, vis) (-inf:
+// masked) and their max mx: p = e^(s - m') into s (0 where masked), max and
+// sum updated, the accumulator row scaled by alpha. False (and the row left
+// as it was) when the block shows it nothing.
+inline bool online_softmax_row(const AttnTileArgs& a, int32_t i, float mx, float* s, int32_t vis) {
+  const float neg_inf = -std::numeric_limits<float>::infinity();
+  if (mx == neg_inf) return false;
+  const float m_old = a.max[i], m_new = m_old > mx ? m_old : mx;
+  const float alpha = m_old == neg_inf ? 0.0f : exp_nonpositive(m_old - m_new);
+  float sum = 0.0f;
+  for (int32_t j = 0; j < vis; ++j) {
+    s[j] = s[j] == neg_inf ? 0.0f : exp_nonpositive(s[j] - m_new);
+    sum += s[j];
+  }
+  a.sum[i] = a.sum[i] * alpha + sum;
+  a.max[i] = m_new;
+  float* o = a.acc + (size_t)i * a.ldacc;
+  for (int32_t d = 0; d < a.head_dim; ++d) o[d] *= alpha;
+  return true;
+}
+
 inline void f32_attention_tile__ref(const AttnTileArgs& a) {
   const float neg_inf = -std::numeric_limits<float>::infinity();
   const int32_t hd = a.head_dim;
@@ -63,18 +84,8 @@ inline void f32_attention_tile__ref(const AttnTileArgs& a) {
       s[j] = (mrow && mrow[j] == 0) ? neg_inf : dot_f32(q, a.k + (size_t)j * a.ldk, hd) * a.scale;
       mx = s[j] > mx ? s[j] : mx;
     }
-    if (mx == neg_inf) continue;  // nothing visible here: the row is unchanged
-    const float m_old = a.max[i], m_new = m_old > mx ? m_old : mx;
-    const float alpha = m_old == neg_inf ? 0.0f : exp_nonpositive(m_old - m_new);
-    float sum = 0.0f;
-    for (int32_t j = 0; j < vis; ++j) {
-      s[j] = s[j] == neg_inf ? 0.0f : exp_nonpositive(s[j] - m_new);
-      sum += s[j];
-    }
-    a.sum[i] = a.sum[i] * alpha + sum;
-    a.max[i] = m_new;
+    if (!online_softmax_row(a, i, mx, s, vis)) continue;  // nothing visible here: the row is unchanged
     float* o = a.acc + (size_t)i * a.ldacc;
-    for (int32_t d = 0; d < hd; ++d) o[d] *= alpha;
     for (int32_t j = 0; j < vis; ++j) {
       const float p = s[j];
       if (p == 0.0f) continue;  // as the reference op: a masked key's v is never read
