@@ -683,8 +683,8 @@ const std::vector<jepa::cli::OptionSpec> kOptions = {
 
 void usage(FILE* out) {
   std::fprintf(out,
-               "usage: jepa-verify DIR [--dtype f32|f16|bf16|q8|q7|q4] [--layout row_major|panel] [--attention f32|bf16]\n"
-               "                   [--case NAME] [--verbose]\n"
+               "usage: jepa-verify DIR [--dtype f32|f16|bf16|q8|q7|q4] [--layout row_major|panel]\n"
+               "                   [--attention f32|bf16] [--case NAME] [--verbose]\n"
                "DIR holds config.json, weights.safetensors, manifest.json and the raw arrays (docs/CONVERT.md).\n"
                "Converts the weights in memory (as jepa-convert), runs each supported case and compares every\n"
                "expected/intermediate tensor with the manifest tolerance (fp32: elementwise atol + rtol*|ref|;\n"

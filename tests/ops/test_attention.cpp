@@ -168,7 +168,7 @@ void report_worst(const char* what) {
     if (jepa::kernels::cpu_supports(all[i].isa))
       MESSAGE(std::string(what) << ": " << std::string(all[i].name) << " max |fused - ref| / max|v| = "
                                 << worst_rel()[i]
-                                << (all[i].math == jepa::kernels::AttnMath::bf16 ? " (against the bf16 reference)" : ""));
+                                << (all[i].math == jepa::kernels::AttnMath::bf16 ? " (the bf16 reference)" : ""));
   if (worst_rows_off() > 0) MESSAGE(std::string(what) << ": bf16 tiles, rows off float noise: " << worst_rows_off());
   worst_rows_off() = 0;
   std::fill(worst_rel().begin(), worst_rel().end(), 0.0);

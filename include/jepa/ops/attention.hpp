@@ -5,8 +5,9 @@
 // rows of one head (attention_chunk_rows: the chunks split nq evenly) and
 // streams the keys in blocks of kAttnKeys through an online softmax (running
 // max and sum, accumulator rescaled), kAttnRows rows at a time, in a tile
-// kernel chosen by kernels/attention-dispatch.hpp (AVX-512, AVX2, NEON or portable
-// C++; with a.math = bf16, the AMX tile, a whole chunk at a time). Each key block is packed once per task for all its query blocks (V
+// kernel chosen by kernels/attention-dispatch.hpp (AVX-512, AVX2, NEON or
+// portable C++; with a.math = bf16, the AMX tile, a whole chunk at a time).
+// Each key block is packed once per task for all its query blocks (V
 // rows contiguous, K transposed if the kernel has a packer): K/V rows of a
 // qkv buffer are a multiple of 4 KiB apart and would thrash L1. Segments
 // stored as f16 or q8 (a KV cache, ops/kv_dtype.hpp) are widened to f32 in

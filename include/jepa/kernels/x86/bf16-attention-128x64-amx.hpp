@@ -58,12 +58,6 @@ JEPA_INLINE_AVX512BF16 __m512i bf16x32(const float* p, int32_t n) {
   return (__m512i)_mm512_cvtne2ps_pbh(hi, lo);  // element e = p[e], e < 32
 }
 
-}  // namespace attn_amx
-
-// The op's task_begin: all 8 tiles 16 rows x 64 bytes (the tile kernel
-// assumes it; the op's task_end is amx_release).
-inline void bf16_attention_begin__amx() { amx_configure(16, 16); }
-
 // r[i] = column i of the 16 x 16 dword matrix whose rows are r[0..15].
 JEPA_INLINE_AVX512 void transpose16x16_epi32(__m512i r[16]) {
   __m512i t[16];
@@ -90,6 +84,12 @@ JEPA_INLINE_AVX512 void transpose16x16_epi32(__m512i r[16]) {
     r[i + 12] = _mm512_shuffle_i32x4(t[i + 4], t[i + 12], 0xDD);
   }
 }
+
+}  // namespace attn_amx
+
+// The op's task_begin: all 8 tiles 16 rows x 64 bytes (the tile kernel
+// assumes it; the op's task_end is amx_release).
+inline void bf16_attention_begin__amx() { amx_configure(16, 16); }
 
 // K block -> the packed K tiles (layout above), zeros past keys (to the
 // 16-key group) and past head_dim (to the 32-dim step). Each 16 keys x 32
@@ -198,7 +198,8 @@ JEPA_TARGET_AMX inline void bf16_attention_128x64__amx(const AttnTileArgs& a) {
   for (int32_t r = 0; r < rows16; ++r) {
     __m512 m = vneg;
     for (int g = 0; g < groups; ++g) {
-      const __m512 x = _mm512_mask_mov_ps(vneg, tail_mask16(jmax - 16 * g), _mm512_mul_ps(_mm512_load_ps(&sc[r][16 * g]), vscale));
+      const __m512 scaled = _mm512_mul_ps(_mm512_load_ps(&sc[r][16 * g]), vscale);
+      const __m512 x = _mm512_mask_mov_ps(vneg, tail_mask16(jmax - 16 * g), scaled);
       _mm512_store_ps(&sc[r][16 * g], x);
       m = _mm512_max_ps(m, x);
     }
@@ -230,7 +231,8 @@ JEPA_TARGET_AMX inline void bf16_attention_128x64__amx(const AttnTileArgs& a) {
     if (r < rows && alpha[r] != 1.0f) {
       float* o = a.acc + (size_t)r * a.ldacc;
       const __m512 al = _mm512_set1_ps(alpha[r]);
-      for (int dg = 0; dg < dgroups; ++dg) _mm512_storeu_ps(o + dg * 16, _mm512_mul_ps(_mm512_loadu_ps(o + dg * 16), al));
+      for (int dg = 0; dg < dgroups; ++dg)
+        _mm512_storeu_ps(o + dg * 16, _mm512_mul_ps(_mm512_loadu_ps(o + dg * 16), al));
     }
   }
 
