@@ -805,7 +805,9 @@ int main(int argc, char** argv) {
                 "needs its own)\n", jepa::format::dtype_name(ctx.convert.dtype));
   if (ctx.attention == jepa::kernels::AttnMath::bf16)
     std::printf("attention: bf16 allowed (tile kernel here, head_dim <= 96: %s); judged by the int8_weights bounds\n",
-                jepa::kernels::choose_attention_kernel(jepa::kernels::AttnMath::bf16, 64, true).name);
+                jepa::kernels::choose_attention_kernel(jepa::kernels::AttnMath::bf16,
+                                                      jepa::kernels::kAttnBf16MaxHeadDim, true)
+                    .name);
   std::printf("%-24s %-40s %10s %10s %11s  %-30s %s\n", "case", "tensor", "max_abs", "rel_l2", "cosine", "tolerance",
               "result");
   run_cases(ctx, cases, family, skip_all);

@@ -163,6 +163,7 @@ inline void attention_fused_task(const AttentionArgs& a, const kernels::AttnKern
   t.ldv = (size_t)hd;
   t.kt = kern.pack_kt ? kt : nullptr;
   t.vp = kern.pack_v ? vp : nullptr;
+  const int32_t step = kern.rows_per_call;  // query rows per tile call
   int64_t col = 0;  // first key column of the segment in the explicit mask
   if (kern.task_begin) kern.task_begin();
   for (int s = 0; s < a.n_kv; ++s) {
@@ -177,7 +178,6 @@ inline void attention_fused_task(const AttentionArgs& a, const kernels::AttnKern
       const int32_t nk = (int32_t)(last - j0 < kAttnKeys ? last - j0 : kAttnKeys);
       t.keys = nk;
       attention_load_block(kern, seg, b, h, hd, j0, nk, kt, vp, &t.k, &t.ldk);
-      const int32_t step = kern.rows_per_call;
       for (int32_t r0 = 0; r0 < rows; r0 += step) {
         const int32_t br = rows - r0 < step ? rows - r0 : step;
         bool any = false;

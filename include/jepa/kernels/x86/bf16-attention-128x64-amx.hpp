@@ -85,6 +85,25 @@ JEPA_INLINE_AVX512 void transpose16x16_epi32(__m512i r[16]) {
   }
 }
 
+// C_t += A (tile 4) x B_t for t < n (1..4): B_t loaded from b[t] (64-byte
+// rows), through B tiles 5, 6, 7, 5 in turn.
+inline void dp_bf16_into_c(const uint8_t* const b[4], int n) {
+  JEPA_AMX_LOAD(5, b[0], 64);
+  JEPA_AMX_DP("tdpbf16ps", 0, 4, 5);
+  if (n > 1) {
+    JEPA_AMX_LOAD(6, b[1], 64);
+    JEPA_AMX_DP("tdpbf16ps", 1, 4, 6);
+  }
+  if (n > 2) {
+    JEPA_AMX_LOAD(7, b[2], 64);
+    JEPA_AMX_DP("tdpbf16ps", 2, 4, 7);
+  }
+  if (n > 3) {
+    JEPA_AMX_LOAD(5, b[3], 64);
+    JEPA_AMX_DP("tdpbf16ps", 3, 4, 5);
+  }
+}
+
 }  // namespace attn_amx
 
 // The op's task_begin: all 8 tiles 16 rows x 64 bytes (the tile kernel
@@ -171,20 +190,8 @@ JEPA_TARGET_AMX inline void bf16_attention_128x64__amx(const AttnTileArgs& a) {
     JEPA_AMX_ZERO(3);
     for (int ks = 0; ks < ksteps; ++ks) {
       JEPA_AMX_LOAD(4, &qb[r0][ks * 32], sizeof qb[0]);
-      JEPA_AMX_LOAD(5, kp + k_tile(ks, 0), 64);
-      JEPA_AMX_DP("tdpbf16ps", 0, 4, 5);
-      if (groups > 1) {
-        JEPA_AMX_LOAD(6, kp + k_tile(ks, 1), 64);
-        JEPA_AMX_DP("tdpbf16ps", 1, 4, 6);
-      }
-      if (groups > 2) {
-        JEPA_AMX_LOAD(7, kp + k_tile(ks, 2), 64);
-        JEPA_AMX_DP("tdpbf16ps", 2, 4, 7);
-      }
-      if (groups > 3) {
-        JEPA_AMX_LOAD(5, kp + k_tile(ks, 3), 64);
-        JEPA_AMX_DP("tdpbf16ps", 3, 4, 5);
-      }
+      const uint8_t* const b[4] = {kp + k_tile(ks, 0), kp + k_tile(ks, 1), kp + k_tile(ks, 2), kp + k_tile(ks, 3)};
+      dp_bf16_into_c(b, groups);
     }
     JEPA_AMX_STORE(0, &sc[r0][0], sizeof sc[0]);
     if (groups > 1) JEPA_AMX_STORE(1, &sc[r0][16], sizeof sc[0]);
@@ -248,20 +255,9 @@ JEPA_TARGET_AMX inline void bf16_attention_128x64__amx(const AttnTileArgs& a) {
       if (n > 3) JEPA_AMX_LOAD(3, o + (dg0 + 3) * 16, lda);
       for (int kk = 0; kk < vsteps; ++kk) {
         JEPA_AMX_LOAD(4, &pb[r0][kk * 32], sizeof pb[0]);
-        JEPA_AMX_LOAD(5, vp + v_tile(kk, dg0), 64);
-        JEPA_AMX_DP("tdpbf16ps", 0, 4, 5);
-        if (n > 1) {
-          JEPA_AMX_LOAD(6, vp + v_tile(kk, dg0 + 1), 64);
-          JEPA_AMX_DP("tdpbf16ps", 1, 4, 6);
-        }
-        if (n > 2) {
-          JEPA_AMX_LOAD(7, vp + v_tile(kk, dg0 + 2), 64);
-          JEPA_AMX_DP("tdpbf16ps", 2, 4, 7);
-        }
-        if (n > 3) {
-          JEPA_AMX_LOAD(5, vp + v_tile(kk, dg0 + 3), 64);
-          JEPA_AMX_DP("tdpbf16ps", 3, 4, 5);
-        }
+        const uint8_t* const b[4] = {vp + v_tile(kk, dg0), vp + v_tile(kk, dg0 + 1), vp + v_tile(kk, dg0 + 2),
+                                     vp + v_tile(kk, dg0 + 3)};
+        dp_bf16_into_c(b, n);
       }
       JEPA_AMX_STORE(0, o + dg0 * 16, lda);
       if (n > 1) JEPA_AMX_STORE(1, o + (dg0 + 1) * 16, lda);
