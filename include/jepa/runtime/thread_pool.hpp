@@ -5,7 +5,10 @@
 // condition variable, so an idle engine costs no CPU (an optional bounded spin
 // first: Options). The pool never re-chunks work (task i is always task i), so
 // the engine's fixed chunking, and every result bit, is the same for any
-// thread count. Tasks must not throw; the pool must outlive every run.
+// thread count. Each participant takes its own contiguous share of the
+// indices first, then helps with the others' (docs/BENCHMARKS.md: a GEMM whose
+// output lines stay in one core's L2 ran 1.7x faster at 2 threads than with
+// one shared counter). Tasks must not throw; the pool must outlive every run.
 // JEPA_NO_THREADS leaves the file out (firmware supplies its own ParallelFor).
 #ifndef JEPA_RUNTIME_THREAD_POOL_HPP
 #define JEPA_RUNTIME_THREAD_POOL_HPP
@@ -73,8 +76,9 @@ class ThreadPool {
     const int want_workers = opt.threads > 1 ? opt.threads - 1 : 0;
     workers_.reserve((size_t)want_workers);
     for (int i = 0; i < want_workers; ++i) {
-      if (!start_worker()) break;  // fewer threads than asked: threads() says how many
+      if (!start_worker(i + 1)) break;  // fewer threads than asked: threads() says how many
     }
+    parts_ = std::vector<Part>((size_t)threads());
   }
 
   ~ThreadPool() {
@@ -116,8 +120,11 @@ class ThreadPool {
       std::lock_guard<std::mutex> lock(mutex_);
       task_ = task;
       arg_ = arg;
-      n_ = n;
-      next_.store(0, std::memory_order_relaxed);
+      const size_t parts = parts_.size();
+      for (size_t p = 0; p < parts; ++p) {
+        parts_[p].next.store(n * p / parts, std::memory_order_relaxed);
+        parts_[p].end = n * (p + 1) / parts;
+      }
       job_open_ = true;
       generation_.store(generation_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
     }
@@ -125,7 +132,7 @@ class ThreadPool {
 
     const void* saved = detail::current_pool();
     detail::current_pool() = this;
-    drain(task, arg, n);
+    drain(task, arg, 0);
     detail::current_pool() = saved;
 
     // Close the job (no worker may join it now), then wait for those inside.
@@ -148,27 +155,33 @@ class ThreadPool {
     static_cast<ThreadPool*>(impl)->run(n, task, arg);
   }
 
-  bool start_worker() {
+  bool start_worker(size_t part) {
 #if defined(__cpp_exceptions) || defined(__EXCEPTIONS)
     try {
-      workers_.emplace_back([this] { worker_loop(); });
+      workers_.emplace_back([this, part] { worker_loop(part); });
     } catch (...) {  // std::system_error: the OS refused another thread
       return false;
     }
 #else
     // Without exceptions libstdc++ aborts if the OS refuses a thread; there is
     // no error value to return from std::thread in that mode.
-    workers_.emplace_back([this] { worker_loop(); });
+    workers_.emplace_back([this, part] { worker_loop(part); });
 #endif
     return true;
   }
 
-  // Claims indices until none are left. Shared by the caller and the workers.
-  void drain(TaskFn task, void* arg, size_t n) {
-    for (;;) {
-      const size_t i = next_.fetch_add(1, std::memory_order_relaxed);
-      if (i >= n) return;
-      task(arg, i);
+  // Claims indices until none are left: first from the participant's own part
+  // (the caller's is 0, worker w's is w + 1), then from the others'. Shared by
+  // the caller and the workers.
+  void drain(TaskFn task, void* arg, size_t own) {
+    const size_t parts = parts_.size();
+    for (size_t k = 0; k < parts; ++k) {
+      Part& p = parts_[(own + k) % parts];
+      for (;;) {
+        const size_t i = p.next.fetch_add(1, std::memory_order_relaxed);
+        if (i >= p.end) break;
+        task(arg, i);
+      }
     }
   }
 
@@ -192,7 +205,7 @@ class ThreadPool {
     done_cv_.wait(lock, [this] { return in_flight_.load(std::memory_order_relaxed) == 0; });
   }
 
-  void worker_loop() {
+  void worker_loop(size_t part) {
     detail::current_pool() = this;
     uint64_t seen = 0;
     for (;;) {
@@ -211,10 +224,9 @@ class ThreadPool {
       in_flight_.fetch_add(1, std::memory_order_relaxed);
       const TaskFn task = task_;
       void* const arg = arg_;
-      const size_t n = n_;
       lock.unlock();
 
-      drain(task, arg, n);
+      drain(task, arg, part);
 
       lock.lock();
       // Decrement under the lock: the caller checks the count under it before
@@ -238,8 +250,15 @@ class ThreadPool {
   std::atomic<int> in_flight_{0};    // workers inside the current job (changed under mutex_)
   TaskFn task_ = nullptr;
   void* arg_ = nullptr;
-  size_t n_ = 0;
-  std::atomic<size_t> next_{0};      // next index to claim
+  // The job's indices in one contiguous part per participant, claimed by
+  // their owner first: a task index lands on the same thread job after job
+  // when the workers are awake, so an op whose tiles write the same buffer
+  // every layer (the arena reuses it) finds its lines in that core's cache.
+  struct alignas(64) Part {
+    std::atomic<size_t> next{0};  // next index to claim
+    size_t end = 0;               // one past the part's last index
+  };
+  std::vector<Part> parts_;
   std::atomic<bool> busy_{false};    // a run() is in progress
 };
 
