@@ -2,9 +2,10 @@
 // docs/BENCHMARKS.md's model table). Rows model/<preset>/<variant>/threads:<t>
 // for every <dir>/jepa/<checkpoint>.<variant>.jepa (scripts/bench-peers.sh
 // converts peers.py's checkpoints), inputs from <dir>/inputs/<preset>/, plus
-// model/tiny_synth/{f32,q8} (built in memory: CI needs no file); rows that
-// allow bf16 attention (--jepa_attention) are model/<preset>/<variant>/
-// attention:bf16/threads:<t>. Counters:
+// model/tiny_synth/{f32,q8} (built in memory: CI needs no file). Rows run the
+// models' default attention (AttnMath::automatic: bf16 allowed where the
+// weights are not f32); rows that pin it (--jepa_attention) are
+// model/<preset>/<variant>/attention:{f32,bf16}/threads:<t>. Counters:
 // FLOPS (counted as peers.py does), median_ms, p99_ms, max_ms, arena_bytes.
 // The arena is planned once by the models' measure pass and reused.
 // Flags: see main().
@@ -261,6 +262,13 @@ std::string g_dir = "build-peers";
 int g_spin_us = 0;   // --jepa_spin_us=N: ThreadPool::Options::spin_us of every row's pool
 std::string g_dump;  // --jepa_dump=DIR: write each row's output there (peers.py check-jepa)
 
+// A row's name part for a pinned attention arithmetic ("/attention:bf16" in a
+// row name, "+attention-bf16" in a dump file); none for the models' default.
+std::string attention_suffix(kernels::AttnMath m, char sep, char eq) {
+  if (m == kernels::AttnMath::automatic) return "";
+  return std::string(1, sep) + "attention" + eq + (m == kernels::AttnMath::bf16 ? "bf16" : "f32");
+}
+
 void load_inputs(Live& L, const Preset& p) {
   std::mt19937 rng(5);
   std::normal_distribution<float> nd(0.0f, 1.0f);
@@ -350,7 +358,7 @@ void run_row(benchmark::State& st, const Row* r) {
     }
     if (!g_dump.empty()) {
       const std::string path = g_dump + "/" + r->preset->name + "." + r->variant +
-                               (r->attention == kernels::AttnMath::bf16 ? "+attention-bf16" : "") + ".out.bin";
+                               attention_suffix(r->attention, '+', '-') + ".out.bin";
       FILE* f = std::fopen(path.c_str(), "wb");
       const std::vector<float>& out = L.model->output();
       if (f) {
@@ -412,12 +420,12 @@ std::vector<std::string> split(const std::string& s) {
 // --jepa_dump=DIR (write each row's output as raw f32 <preset>.<variant>.out.bin
 // for `peers.py check-jepa`, which compares it with PyTorch), --jepa_spin_us=N
 // (idle pool workers busy-wait up to N us before sleeping; default 0),
-// --jepa_attention=f32,bf16 (the attention arithmetic each model row allows,
-// kernels::AttnMath; default f32: the models' default).
+// --jepa_attention=auto,f32,bf16 (the attention arithmetic each model row
+// allows, kernels::AttnMath; default auto: the models' default).
 int main(int argc, char** argv) {
   std::vector<int> threads = {1, 2};
   std::vector<std::string> only;
-  std::vector<kernels::AttnMath> attention = {kernels::AttnMath::f32};
+  std::vector<kernels::AttnMath> attention = {kernels::AttnMath::automatic};
   int w = 1;
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--jepa_dir=", 11) == 0) {
@@ -432,11 +440,13 @@ int main(int argc, char** argv) {
     } else if (std::strncmp(argv[i], "--jepa_attention=", 17) == 0) {
       attention.clear();
       for (const std::string& m : split(argv[i] + 17)) {
-        if (m != "f32" && m != "bf16") {
-          std::fprintf(stderr, "bench_models: --jepa_attention takes f32 and/or bf16, not '%s'\n", m.c_str());
+        if (m != "auto" && m != "f32" && m != "bf16") {
+          std::fprintf(stderr, "bench_models: --jepa_attention takes auto, f32 and/or bf16, not '%s'\n", m.c_str());
           return 2;
         }
-        attention.push_back(m == "bf16" ? kernels::AttnMath::bf16 : kernels::AttnMath::f32);
+        attention.push_back(m == "bf16"  ? kernels::AttnMath::bf16
+                            : m == "f32" ? kernels::AttnMath::f32
+                                         : kernels::AttnMath::automatic);
       }
     } else if (std::strncmp(argv[i], "--jepa_models=", 14) == 0) {
       only = split(argv[i] + 14);
@@ -459,8 +469,7 @@ int main(int argc, char** argv) {
         for (int t : threads) rows.push_back({&p, f.first, f.second, t, m});
   }
   for (const Row& r : rows) {
-    const std::string id = std::string(r.preset->name) + "/" + r.variant +
-                           (r.attention == kernels::AttnMath::bf16 ? "/attention:bf16" : "");
+    const std::string id = std::string(r.preset->name) + "/" + r.variant + attention_suffix(r.attention, '/', ':');
     bool keep = only.empty();
     for (const std::string& s : only) keep = keep || id.find(s) != std::string::npos;
     if (!keep) continue;

@@ -120,12 +120,15 @@ void print_kernels(const jepa::ModelFile& f) {
   jepa::kernels::kernel_report(table, report, sizeof report);
   std::printf("\nkernels\n%s\n", report);
   std::printf("kernel per weight matrix\n");
+  const char* attention_weights = nullptr;  // dtype of the first qkv matrix: what --attention auto follows
   for (size_t i = 0; i < f.tensor_count(); ++i) {
     const jepa::TensorInfo t = f.tensor(i);
     const size_t len = std::strlen(t.name);
     if (t.rank < 2 || len < 7 || std::strcmp(t.name + len - 7, ".weight") != 0) continue;
     const jepa::kernels::WeightMatrix w = jepa::kernels::weight_view(
         t.dtype, t.layout, t.layout_params, (int32_t)t.shape[0], (int32_t)(t.numel() / t.shape[0]), t.data, t.flags);
+    if (!attention_weights && std::strstr(t.name, "qkv.weight"))
+      attention_weights = jepa::format::dtype_name(t.dtype);
     char line[512];
     jepa::kernels::WeightMatrix candidate;
     const jepa::kernels::RepackChoice rc = jepa::kernels::repack_candidate(t, &candidate)
@@ -152,6 +155,11 @@ void print_kernels(const jepa::ModelFile& f) {
   else
     std::printf(" (no bf16 tile for this CPU and cap)");
   std::printf("\n");
+  if (attention_weights) {
+    const bool f32_weights = std::strcmp(attention_weights, "f32") == 0;
+    std::printf("attention by default (--attention auto): %s, the qkv weights being %s\n",
+                f32_weights ? "f32" : "bf16 allowed", attention_weights);
+  }
   const jepa::kernels::RepackPlan plan = jepa::kernels::plan_repack(f, table);
   if (plan.tensors > 0)
     std::printf("load-time repack: %zu matrices, %" PRIu64 " bytes of RAM beside the mapped file\n", plan.tensors,

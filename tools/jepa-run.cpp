@@ -78,7 +78,7 @@ struct Job {
   const cli::Args* args = nullptr;
   const run::Model* model = nullptr;
   jepa::ParallelFor par;
-  jepa::kernels::AttnMath attention = jepa::kernels::AttnMath::f32;  // --attention
+  jepa::kernels::AttnMath attention = jepa::kernels::AttnMath::automatic;  // --attention
   std::vector<float> y;
   std::vector<int64_t> y_shape;
 };

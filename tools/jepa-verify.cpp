@@ -3,7 +3,7 @@
 // manifest.json and raw arrays; docs/CONVERT.md says how to dump one from
 // your own checkpoint with tools/export_checkpoint.py).
 //
-//   jepa-verify DIR [--dtype f32|f16|bf16|q8|q7|q4] [--layout row_major|panel] [--attention f32|bf16]
+//   jepa-verify DIR [--dtype f32|f16|bf16|q8|q7|q4] [--layout row_major|panel] [--attention auto|f32|bf16]
 //               [--case NAME] [--verbose]
 //
 // The weights are converted in memory by the same code as jepa-convert
@@ -11,7 +11,8 @@
 // every expected tensor (and intermediate the model exposes) is compared with
 // the manifest's tolerance: fp32 elementwise atol/rtol for --dtype f32, the
 // int8_weights rel_l2 / cosine / max_abs bounds for the other dtypes and for
-// --attention bf16 (kernels::AttnMath: attention that may round to bf16). Cases
+// --attention bf16 (kernels::AttnMath: attention that may round to bf16; the
+// default, auto, allows it for every dtype but f32, as the models do). Cases
 // are recognised by (family, name prefix) in kRunners; a case with no runner
 // is printed as "skipped" with the reason. Exit 0: every check passed; 1: a
 // check failed or a case could not run; 2: usage or I/O error.
@@ -66,7 +67,7 @@ struct Context {
   jepa::ParallelFor par;
   bool verbose = false;
   bool quantized = false;  // judge with the int8_weights tolerance
-  jepa::kernels::AttnMath attention = jepa::kernels::AttnMath::f32;  // --attention
+  jepa::kernels::AttnMath attention = jepa::kernels::AttnMath::automatic;  // --attention
   std::map<std::string, std::unique_ptr<Converted>> converted;
   int checks = 0, failures = 0;
 
@@ -684,7 +685,7 @@ const std::vector<jepa::cli::OptionSpec> kOptions = {
 void usage(FILE* out) {
   std::fprintf(out,
                "usage: jepa-verify DIR [--dtype f32|f16|bf16|q8|q7|q4] [--layout row_major|panel]\n"
-               "                   [--attention f32|bf16] [--case NAME] [--verbose]\n"
+               "                   [--attention auto|f32|bf16] [--case NAME] [--verbose]\n"
                "DIR holds config.json, weights.safetensors, manifest.json and the raw arrays (docs/CONVERT.md).\n"
                "Converts the weights in memory (as jepa-convert), runs each supported case and compares every\n"
                "expected/intermediate tensor with the manifest tolerance (fp32: elementwise atol + rtol*|ref|;\n"
@@ -803,7 +804,8 @@ int main(int argc, char** argv) {
   else if (ctx.quantized && ctx.convert.dtype != jepa::format::DType::f32)
     std::printf("weights as %s: judged by the manifest's int8_weights bounds (set for int8; q4 is coarser and "
                 "needs its own)\n", jepa::format::dtype_name(ctx.convert.dtype));
-  if (ctx.attention == jepa::kernels::AttnMath::bf16)
+  if (ctx.attention == jepa::kernels::AttnMath::bf16 ||
+      (ctx.attention == jepa::kernels::AttnMath::automatic && ctx.convert.dtype != jepa::format::DType::f32))
     std::printf("attention: bf16 allowed (tile kernel here, head_dim <= 96: %s); judged by the int8_weights bounds\n",
                 jepa::kernels::choose_attention_kernel(jepa::kernels::AttnMath::bf16,
                                                       jepa::kernels::kAttnBf16MaxHeadDim, true)

@@ -14,7 +14,8 @@ checkpoints at the real model sizes.
   peers.py interleave PRESET [--variants q8-panel,q7-panel] [--rounds 5] [--runs 5] [--threads 1,2]
                                        ORT and jepa-rt (bench_models) alternated round by round
                                        after bench-peers.sh made the files: ratios on a drifting machine
-                                       (a variant may be q8-panel/attention:bf16: bf16 attention allowed)
+                                       (a variant may pin the attention: q8-panel/attention:f32 or
+                                       q8-panel/attention:bf16; the plain name runs the default, auto)
   peers.py presets                     list presets
 
 Normally driven by scripts/bench-peers.sh (installs what is missing, runs all).
@@ -440,7 +441,8 @@ def cmd_check_jepa(args):
             continue
         rel = float(np.linalg.norm(got - ref) / (np.linalg.norm(ref) + 1e-30))
         cos = float(got @ ref / (np.linalg.norm(got) * np.linalg.norm(ref) + 1e-30))
-        # fp32: summation order only; quantized weights or bf16 attention (bench_models
+        # fp32 (its default attention is f32): summation order only; quantized weights (whose
+        # default attention may round to bf16) or pinned bf16 attention (bench_models
         # --jepa_attention=bf16 dumps <variant>+attention-bf16): the golden int8 budget (rel L2 0.06).
         limit = 1e-4 if variant.startswith("f32") and "attention-bf16" not in variant else 0.06
         good = rel <= limit
@@ -530,7 +532,7 @@ def jepa_rows(path):
         parts = name.split("/")
         if len(parts) < 4 or parts[0] != "model" or b.get("error_occurred"):
             continue
-        if "attention:bf16" in parts:  # not the f32-attention contract the peers' rows keep
+        if "attention:bf16" in parts or "attention:f32" in parts:  # pinned: the table keeps the default
             continue
         threads = int([p for p in parts if p.startswith("threads:")][0].split(":")[1])
         unit = ms_per_unit(b)
@@ -607,7 +609,7 @@ def cmd_interleave(args):
             rounds.setdefault((f"ort {args.precision}", t), []).append(float(np.median(times)))
             for v in variants:
                 cmd = [args.bench, f"--jepa_dir={args.dir}", f"--jepa_threads={t}", f"--jepa_models={args.preset}/",
-                       "--jepa_attention=f32,bf16",
+                       "--jepa_attention=auto,f32,bf16",
                        f"--benchmark_filter=model/{args.preset}/{v}/threads:{t}/", "--benchmark_min_time=0",
                        f"--benchmark_repetitions={runs}", "--benchmark_report_aggregates_only=true",
                        "--benchmark_format=json"]

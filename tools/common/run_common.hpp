@@ -44,8 +44,8 @@ inline int usage_error(const char* cmd, const std::string& what) {
 }
 
 constexpr const char* kAttentionHelp =
-    "attention arithmetic: f32 (default) or bf16 (q, k, p, v rounded to bf16 where the CPU has a faster tile for it, "
-    "AMX; accuracy of int8 weights)";
+    "attention arithmetic: auto (default: bf16 allowed where the weights are not f32), f32, or bf16 (q, k, p, v "
+    "rounded to bf16 where the CPU has a faster tile for it, AMX; accuracy of int8 weights)";
 
 // Options every subcommand takes.
 inline void add_common_options(std::vector<cli::OptionSpec>* specs) {
@@ -125,12 +125,13 @@ inline Result<int> parse_threads(const cli::Args& a) {
   return (int)n.value();
 }
 
-// --attention f32|bf16 (kernels::AttnMath); f32 when absent.
+// --attention auto|f32|bf16 (kernels::AttnMath); auto (the models' default) when absent.
 inline Result<kernels::AttnMath> parse_attention(const cli::Args& a) {
-  const std::string m = a.get("attention", "f32");
+  const std::string m = a.get("attention", "auto");
+  if (m == "auto") return kernels::AttnMath::automatic;
   if (m == "f32") return kernels::AttnMath::f32;
   if (m == "bf16") return kernels::AttnMath::bf16;
-  return Status::error(Error::invalid_argument, "--attention '%s' is not f32 or bf16", m.c_str());
+  return Status::error(Error::invalid_argument, "--attention '%s' is not auto, f32 or bf16", m.c_str());
 }
 
 // A raw little-endian array input. With a --X-shape option, the file must

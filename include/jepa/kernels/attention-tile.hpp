@@ -35,7 +35,10 @@ constexpr int32_t kAttnKeys = 64;  // keys per tile: scores of a tile stay in L1
 //         it runs only where a bf16 tile kernel is compiled in and the CPU has
 //         it (AMX), and where the op's shape suits it; elsewhere the f32 tile
 //         runs. ref::bf16_attention_tile__ref is its statement in C++.
-enum class AttnMath : uint8_t { f32 = 0, bf16 = 1 };
+//   automatic: a model's policy (models::attention_math_for), never seen by a
+//         kernel: bf16 allowed where the layer's weights are not f32, else f32.
+//         The attention op treats it as f32.
+enum class AttnMath : uint8_t { f32 = 0, bf16 = 1, automatic = 2 };
 
 // The widest head a bf16 tile takes (the op's stack buffers hold its packed
 // K and V); wider heads run the f32 tile.

@@ -30,8 +30,9 @@ struct IjepaPredictorConfig {
   static constexpr const char* kKind = "ijepa.predictor";
 
   // A run-time choice, never read from the file: the arithmetic attention
-  // may use (kernels::AttnMath; bf16 where the CPU has a faster tile for it).
-  kernels::AttnMath attention = kernels::AttnMath::f32;
+  // may use (kernels::AttnMath). automatic: bf16 where the weights are not f32
+  // and the CPU has a faster tile for it (models::attention_math_for).
+  kernels::AttnMath attention = kernels::AttnMath::automatic;
 
   VitBlockDims block_dims() const { return VitBlockDims{pred_embed_dim, num_heads, mlp_hidden, qkv_bias, attention}; }
 

@@ -27,9 +27,21 @@ struct VitBlockDims {
   int64_t heads = 1;       // attention heads
   int64_t mlp_hidden = 0;  // fc1 output width M
   bool qkv_bias = true;    // attn.qkv has a bias
-  kernels::AttnMath attention = kernels::AttnMath::f32;  // what the attention may round to
+  kernels::AttnMath attention = kernels::AttnMath::automatic;  // what the attention may round to
   int64_t head_dim() const { return dim / heads; }
 };
+
+// The arithmetic a layer's attention may use. AttnMath::automatic (every
+// model's default) allows bf16 where the layer's qkv weights are not f32:
+// rounding the weights (int8, or 16-bit floats) already moves the output far
+// more than bf16 attention does (ViT-S/16 q8: rel L2 1.885 % with f32
+// attention, 1.888 % with bf16; docs/BENCHMARKS.md), and both are judged by
+// the same int8_weights bounds. An f32 model keeps f32 attention and its
+// 1e-4 bounds. f32 and bf16 pin the choice.
+inline kernels::AttnMath attention_math_for(kernels::AttnMath m, const kernels::WeightMatrix& qkv) {
+  if (m != kernels::AttnMath::automatic) return m;
+  return qkv.dtype == format::DType::f32 ? kernels::AttnMath::f32 : kernels::AttnMath::bf16;
+}
 
 // One block's weights, in place in the model file.
 struct VitBlockWeights {
@@ -201,7 +213,7 @@ inline void vit_block_forward(const ParallelFor& par, const VitBlockWeights& w, 
   a.ldo = (size_t)D;
   a.out_batch_stride = (size_t)(tokens * D);
   a.scale = 1.0f / std::sqrt((float)hd);
-  a.math = d.attention;
+  a.math = attention_math_for(d.attention, w.qkv);
   ops::attention(par, a, s.scores);
   vit_attn_out_mlp(par, w, d, eps, x, rows, s);
 }

@@ -46,8 +46,9 @@ struct AcPredictorConfig {
   int64_t tokens_per_step() const { return cond_tokens() + patches_per_step(); }
   int64_t max_mask_steps() const { return num_frames / tubelet_size; }
   // A run-time choice, never read from the file: the arithmetic attention
-  // may use (kernels::AttnMath; bf16 where the CPU has a faster tile for it).
-  kernels::AttnMath attention = kernels::AttnMath::f32;
+  // may use (kernels::AttnMath). automatic: bf16 where the weights are not f32
+  // and the CPU has a faster tile for it (models::attention_math_for).
+  kernels::AttnMath attention = kernels::AttnMath::automatic;
 
   VitBlockDims block_dims() const { return VitBlockDims{pred_embed_dim, num_heads, mlp_hidden, qkv_bias, attention}; }
 
@@ -415,7 +416,8 @@ inline void ac_qkv_shared_first_block(const ParallelFor& par, const VitBlockWeig
 // steps + the new steps (their K/V read straight from the qkv buffer), then
 // append the new K/V to the cache unless told not to.
 inline void ac_attention_layer(const AcPredictorConfig& c, const ParallelFor& par, AcKvCache& cache, int l,
-                               int64_t batch, int64_t first_step, int64_t n, bool append, const AcStepsScratch& s) {
+                               int64_t batch, int64_t first_step, int64_t n, bool append, kernels::AttnMath math,
+                               const AcStepsScratch& s) {
   const int64_t P = c.pred_embed_dim, tps = c.tokens_per_step(), nc = c.cond_tokens(), hd = c.head_dim();
   const int64_t rows = n * tps, rs = ops::rope_token_floats(hd);
   float* qkv = s.block.qkv;
@@ -456,7 +458,7 @@ inline void ac_attention_layer(const AcPredictorConfig& c, const ParallelFor& pa
   a.scale = 1.0f / std::sqrt((float)hd);
   a.step_tokens = c.frame_causal ? tps : 0;
   a.q_first_step = first_step;
-  a.math = c.attention;
+  a.math = math;
   ops::attention(par, a, s.block.scores);
   if (!append) return;
   detail::for_row_chunks(par, batch * rows, [&](int64_t r0, int64_t r1) {
@@ -526,7 +528,8 @@ inline Status ac_predictor_forward_steps(const AcPredictorWeights& w, const AcPr
   for (int l = 0; l < (int)c.depth; ++l) {
     if (l == 0 && shared) detail::ac_qkv_shared_first_block(par, w.blocks[0], dims, eps, B, tps, s);
     else vit_qkv(par, w.blocks[l], dims, eps, s.x, B * n * tps, s.block);
-    detail::ac_attention_layer(c, par, cache, l, B, first_step, n, opt.append_to_cache, s);
+    detail::ac_attention_layer(c, par, cache, l, B, first_step, n, opt.append_to_cache,
+                               attention_math_for(c.attention, w.blocks[l].qkv), s);
     vit_attn_out_mlp(par, w.blocks[l], dims, eps, s.x, B * n * tps, s.block);
     obs("block", l, s.x, B * n * tps, P);
   }

@@ -49,8 +49,9 @@ struct Vjepa2PredictorConfig {
   int64_t grid_t() const { return num_frames > 1 ? num_frames / tubelet_size : 1; }
   int64_t num_patches() const { return grid_t() * grid_h() * grid_w(); }  // valid mask indices
   // A run-time choice, never read from the file: the arithmetic attention
-  // may use (kernels::AttnMath; bf16 where the CPU has a faster tile for it).
-  kernels::AttnMath attention = kernels::AttnMath::f32;
+  // may use (kernels::AttnMath). automatic: bf16 where the weights are not f32
+  // and the CPU has a faster tile for it (models::attention_math_for).
+  kernels::AttnMath attention = kernels::AttnMath::automatic;
 
   VitBlockDims block_dims() const { return VitBlockDims{pred_embed_dim, num_heads, mlp_hidden, qkv_bias, attention}; }
 
