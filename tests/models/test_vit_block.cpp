@@ -77,7 +77,7 @@ TEST_CASE("vit_block: attention_math_for allows bf16 only for non-f32 weights un
 
 TEST_CASE("vit_block: automatic attention is pinned f32 for f32 weights and pinned bf16 for q8, bit for bit") {
   const bool tile = bf16_tile_runs();
-  MESSAGE("bf16 attention tile here: " << (tile ? "yes" : "no (bf16 falls back to the f32 tile)"));
+  MESSAGE("bf16 attention tile here: " << std::string(tile ? "yes" : "no (bf16 falls back to the f32 tile)"));
   for (jepa::format::DType dtype : {jepa::format::DType::f32, jepa::format::DType::q8}) {
     const bool f32_weights = dtype == jepa::format::DType::f32;
     const AttnMath stands_for = f32_weights ? AttnMath::f32 : AttnMath::bf16;

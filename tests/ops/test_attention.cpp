@@ -142,11 +142,13 @@ std::vector<const jepa::kernels::AttnKernelInfo*> runnable_kernels() {
   size_t n = 0;
   const jepa::kernels::AttnKernelInfo* all = jepa::kernels::attention_kernels(&n);
   std::vector<const jepa::kernels::AttnKernelInfo*> out;
+  static bool said = false;  // once per run, not per problem
   for (size_t i = 0; i < n; ++i)
     if (jepa::kernels::cpu_supports(all[i].isa))
       out.push_back(&all[i]);
-    else
-      MESSAGE("skipped (CPU lacks " << jepa::kernels::isa_name(all[i].isa) << "): " << all[i].name);
+    else if (!said)
+      MESSAGE((std::string("skipped (CPU lacks ") + jepa::kernels::isa_name(all[i].isa) + "): " + all[i].name));
+  said = true;
   return out;
 }
 
@@ -168,7 +170,7 @@ void report_worst(const char* what) {
     if (jepa::kernels::cpu_supports(all[i].isa))
       MESSAGE(std::string(what) << ": " << std::string(all[i].name) << " max |fused - ref| / max|v| = "
                                 << worst_rel()[i]
-                                << (all[i].math == jepa::kernels::AttnMath::bf16 ? " (the bf16 reference)" : ""));
+                                << std::string(all[i].math == jepa::kernels::AttnMath::bf16 ? " (the bf16 reference)" : ""));
   if (worst_rows_off() > 0) MESSAGE(std::string(what) << ": bf16 tiles, rows off float noise: " << worst_rows_off());
   worst_rows_off() = 0;
   std::fill(worst_rel().begin(), worst_rel().end(), 0.0);

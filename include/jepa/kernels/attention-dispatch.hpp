@@ -18,6 +18,7 @@
 
 #if JEPA_ARCH_X86_64 && !defined(JEPA_NO_SIMD) && !defined(JEPA_KERNELS_DECLARE_ONLY)
 #include "x86/bf16-attention-128x64-amx.hpp"
+#include "x86/bf16-attention-8x64-avx512bf16.hpp"
 #include "x86/f32-attention-8x64-avx2.hpp"
 #include "x86/f32-attention-8x64-avx512.hpp"
 #endif
@@ -52,9 +53,13 @@ JEPA_KERNEL_TABLE const AttnKernelInfo* attention_kernels(size_t* count);
 JEPA_KERNEL_TABLE const AttnKernelInfo* attention_kernels(size_t* count) {
   static const AttnKernelInfo kAll[] = {
 #if defined(JEPA_KERNELS_X86_AMX)
-      {"bf16_attention_128x64__amx", Isa::amx, &x86::bf16_attention_128x64__amx, &x86::bf16_attention_pack_k__amx,
-       nullptr, AttnMath::bf16, &x86::bf16_attention_pack_v__amx, kAttnMaxCallRows, &x86::bf16_attention_begin__amx,
-       &x86::amx_release},
+      {"bf16_attention_128x64__amx", Isa::amx, &x86::bf16_attention_128x64__amx,
+       &x86::bf16_attention_pack_k__avx512bf16, nullptr, AttnMath::bf16, &x86::bf16_attention_pack_v__avx512bf16,
+       kAttnMaxCallRows, &x86::bf16_attention_begin__amx, &x86::amx_release},
+#endif
+#if defined(JEPA_KERNELS_X86_AVX512BF16)
+      {"bf16_attention_8x64__avx512bf16", Isa::avx512bf16, &x86::bf16_attention_8x64__avx512bf16,
+       &x86::bf16_attention_pack_k__avx512bf16, nullptr, AttnMath::bf16, &x86::bf16_attention_pack_v__avx512bf16},
 #endif
 #if defined(JEPA_KERNELS_X86_AVX512) && defined(JEPA_KERNELS_X86_AVX2)
       // Reads the AVX2 packer's layout (every AVX-512 CPU has AVX2).

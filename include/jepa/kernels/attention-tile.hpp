@@ -33,8 +33,8 @@ constexpr int32_t kAttnKeys = 64;  // keys per tile: scores of a tile stay in L1
 //   bf16: q, k, p and v rounded to bf16 (nearest even), products summed in
 //         f32; the softmax (max, e^x, sum) stays f32. Allowed, not forced:
 //         it runs only where a bf16 tile kernel is compiled in and the CPU has
-//         it (AMX), and where the op's shape suits it; elsewhere the f32 tile
-//         runs. ref::bf16_attention_tile__ref is its statement in C++.
+//         it (AMX, or AVX-512 BF16), and where the op's shape suits it;
+//         elsewhere the f32 tile runs. ref::bf16_attention_tile__ref is its statement in C++.
 //   automatic: a model's policy (models::attention_math_for), never seen by a
 //         kernel: bf16 allowed where the layer's weights are not f32, else f32.
 //         The attention op treats it as f32.

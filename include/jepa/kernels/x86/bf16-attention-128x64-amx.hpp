@@ -4,10 +4,10 @@
 // op) x 64 keys, head_dim <= 96. Both products run as tdpbf16ps (bf16 pairs
 // summed into f32), 16 rows a tile:
 //   S = Q K^T: A = the query rows in bf16 (32 dims a k-step), B = the key
-//       block packed once per task by bf16_attention_pack_k__amx;
+//       block packed once per task (bf16-attention-pack-avx512bf16.hpp);
 //   P V:       A = p in bf16 (32 keys a k-step), B = the value block packed
-//       by bf16_attention_pack_v__amx; C = the op's accumulator rows,
-//       loaded, summed into and stored in place.
+//       likewise; C = the op's accumulator rows, loaded, summed into and
+//       stored in place.
 // Scaling, masks and the online softmax between them are the AVX-512 f32
 // tile's own (attn512::softmax_row / softmax_4rows_dense), on the stored S.
 // What it computes is ref::bf16_attention_tile__ref, within the float
@@ -27,6 +27,7 @@
 #ifndef JEPA_KERNELS_X86_BF16_ATTENTION_128X64_AMX_HPP
 #define JEPA_KERNELS_X86_BF16_ATTENTION_128X64_AMX_HPP
 
+#include "bf16-attention-pack-avx512bf16.hpp"
 #include "f32-attention-8x64-avx512.hpp"
 #include "tile-gemm-amx.hpp"
 
@@ -36,54 +37,7 @@ namespace kernels {
 namespace x86 {
 namespace attn_amx {
 
-constexpr int kMaxKSteps = (kAttnBf16MaxHeadDim + 31) / 32;  // q.k: 32 dims a tile
-constexpr int kKeyGroups = kAttnKeys / 16;                    // S: 16 keys a tile
-constexpr int kMaxDimGroups = (kAttnBf16MaxHeadDim + 15) / 16;  // P V: 16 dims a tile
-constexpr int kKeySteps = kAttnKeys / 32;                     // P V: 32 keys a tile
-
-// Packed K: tile (ks, g) at byte (ks * kKeyGroups + g) * 1024. Its row r holds
-// dims ks*32 + 2r and + 1 as a bf16 pair for each of the 16 keys g*16 + c (the
-// B layout of tdpbf16ps: column c, 4 bytes).
-inline size_t k_tile(int ks, int g) { return (size_t)(ks * kKeyGroups + g) * 1024; }
-// Packed V: tile (kk, dg) at byte (kk * kMaxDimGroups + dg) * 1024. Its row r
-// holds keys kk*32 + 2r and + 1 as a bf16 pair for each of the 16 dims dg*16 + c.
-inline size_t v_tile(int kk, int dg) { return (size_t)(kk * kMaxDimGroups + dg) * 1024; }
-static_assert(kMaxKSteps * kKeyGroups * 1024 <= kAttnKeys * kAttnBf16MaxHeadDim * 4, "packed K fits the op's kt");
-static_assert(kKeySteps * kMaxDimGroups * 1024 <= kAttnKeys * kAttnBf16MaxHeadDim * 4, "packed V fits the op's vp");
-
-// The 32 floats at p (those at or past n read as zero) rounded to bf16.
-JEPA_INLINE_AVX512BF16 __m512i bf16x32(const float* p, int32_t n) {
-  const __m512 lo = _mm512_maskz_loadu_ps(tail_mask16(n), p);
-  const __m512 hi = _mm512_maskz_loadu_ps(tail_mask16(n - 16), p + 16);
-  return (__m512i)_mm512_cvtne2ps_pbh(hi, lo);  // element e = p[e], e < 32
-}
-
-// r[i] = column i of the 16 x 16 dword matrix whose rows are r[0..15].
-JEPA_INLINE_AVX512 void transpose16x16_epi32(__m512i r[16]) {
-  __m512i t[16];
-  for (int i = 0; i < 16; i += 2) {  // 2 x 2 blocks of dwords
-    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
-    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
-  }
-  for (int i = 0; i < 16; i += 4) {  // 4 x 4 blocks within each 128-bit lane
-    r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
-    r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
-    r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
-    r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
-  }
-  for (int i = 0; i < 4; ++i) {  // 128-bit lanes: rows 4 apart, then 8 apart
-    t[i] = _mm512_shuffle_i32x4(r[i], r[i + 4], 0x88);
-    t[i + 4] = _mm512_shuffle_i32x4(r[i], r[i + 4], 0xDD);
-    t[i + 8] = _mm512_shuffle_i32x4(r[i + 8], r[i + 12], 0x88);
-    t[i + 12] = _mm512_shuffle_i32x4(r[i + 8], r[i + 12], 0xDD);
-  }
-  for (int i = 0; i < 4; ++i) {
-    r[i] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0x88);
-    r[i + 8] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0xDD);
-    r[i + 4] = _mm512_shuffle_i32x4(t[i + 4], t[i + 12], 0x88);
-    r[i + 12] = _mm512_shuffle_i32x4(t[i + 4], t[i + 12], 0xDD);
-  }
-}
+using namespace attn_bf16;
 
 // C_t += A (tile 4) x B_t for t < n (1..4): B_t loaded from b[t] (64-byte
 // rows), through B tiles 5, 6, 7, 5 in turn.
@@ -110,53 +64,7 @@ inline void dp_bf16_into_c(const uint8_t* const b[4], int n) {
 // assumes it; the op's task_end is amx_release).
 inline void bf16_attention_begin__amx() { amx_configure(16, 16); }
 
-// K block -> the packed K tiles (layout above), zeros past keys (to the
-// 16-key group) and past head_dim (to the 32-dim step). Each 16 keys x 32
-// dims, converted row by row, is a 16 x 16 matrix of dword pairs whose
-// transpose is the tile.
-JEPA_TARGET_AMX inline void bf16_attention_pack_k__amx(const float* k, size_t ldk, int32_t keys, int32_t head_dim,
-                                                        float* kt) {
-  using namespace attn_amx;
-  uint8_t* dst = reinterpret_cast<uint8_t*>(kt);
-  const int ksteps = (head_dim + 31) / 32, groups = (keys + 15) / 16;
-  for (int g = 0; g < groups; ++g)
-    for (int ks = 0; ks < ksteps; ++ks) {
-      __m512i r[16];
-      for (int c = 0; c < 16; ++c) {
-        const int32_t j = g * 16 + c;
-        r[c] = j < keys ? bf16x32(k + (size_t)j * ldk + ks * 32, head_dim - ks * 32) : _mm512_setzero_si512();
-      }
-      transpose16x16_epi32(r);
-      for (int d2 = 0; d2 < 16; ++d2) _mm512_storeu_si512(dst + k_tile(ks, g) + (size_t)d2 * 64, r[d2]);
-    }
-}
-
-// V block -> the packed V tiles (layout above), zeros past keys (to the
-// 32-key step) and past head_dim (to the 16-dim group).
-JEPA_TARGET_AMX inline void bf16_attention_pack_v__amx(const float* v, size_t ldv, int32_t keys, int32_t head_dim,
-                                                        void* vp) {
-  using namespace attn_amx;
-  uint8_t* dst = static_cast<uint8_t*>(vp);
-  const int groups = (head_dim + 15) / 16, ksteps = (keys + 31) / 32;
-  // [even row's 16 bf16 | odd row's 16] -> (even, odd) pairs, dim by dim.
-  const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7,
-                                              22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
-  const __m512 zero = _mm512_setzero_ps();
-  for (int32_t j = 0; j < ksteps * 32; j += 2) {
-    const float* r0 = v + (size_t)j * ldv;
-    const float* r1 = r0 + ldv;
-    const int kk = j / 32, r = (j % 32) / 2;
-    for (int dg = 0; dg < groups; ++dg) {
-      const __mmask16 lanes = tail_mask16(head_dim - dg * 16);
-      const __m512 e = j < keys ? _mm512_maskz_loadu_ps(lanes, r0 + dg * 16) : zero;
-      const __m512 o = j + 1 < keys ? _mm512_maskz_loadu_ps(lanes, r1 + dg * 16) : zero;
-      const __m512i both = (__m512i)_mm512_cvtne2ps_pbh(o, e);
-      _mm512_storeu_si512(dst + v_tile(kk, dg) + (size_t)r * 64, _mm512_permutexvar_epi16(interleave, both));
-    }
-  }
-}
-
-// Needs a.kt and a.vp packed by the two functions above, head_dim <= 96,
+// Needs a.kt and a.vp packed by bf16_attention_pack_k / _v__avx512bf16, head_dim <= 96,
 // a.acc rows padded as the contract says (ldacc >= head_dim rounded up to 16,
 // rows rounded up to 16), and the tiles configured by bf16_attention_begin__amx.
 JEPA_TARGET_AMX inline void bf16_attention_128x64__amx(const AttnTileArgs& a) {

@@ -299,6 +299,22 @@ JEPA_INLINE_AVX512BF16 __m512 dpbf16_inplace(__m512 acc, __m512bh a, __m512bh b)
 #endif
 }
 
+// lo and hi rounded to bf16 (nearest even): element e of the result is lo[e]
+// for e < 16, hi[e - 16] above (vcvtne2ps2bf16; SIMDe 0.7.4 lacks it, so an
+// emulated build rounds with the scalar reference).
+JEPA_INLINE_AVX512BF16 __m512i cvt2_bf16(__m512 hi, __m512 lo) {
+#if defined(JEPA_X86_EMULATE)
+  float f[32];
+  uint16_t h[32];
+  _mm512_storeu_ps(f, lo);
+  _mm512_storeu_ps(f + 16, hi);
+  for (int i = 0; i < 32; ++i) h[i] = ref::f32_to_bf16(f[i]);
+  return _mm512_loadu_si512(h);
+#else
+  return (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
+#endif
+}
+
 // The epilogue of 16 outputs (GELU, residual, store), with GemmArgs' output
 // fields copied once, to be held in registers by loops that store many
 // vectors. Read through `a` instead, each masked store to y
