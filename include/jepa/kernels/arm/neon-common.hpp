@@ -78,23 +78,25 @@ inline float32x4_t exp_nonpositive_neon(float32x4_t z) {
   return vmulq_f32(p, vreinterpretq_f32_s32(e));
 }
 
-// Exact-erf GELU, 0.5 x (1 + erf(x / sqrt 2)), through erfc(u) ~= poly(t)
-// e^{-u^2}, t = 1 / (1 + 0.3275911 u) (Abramowitz-Stegun 7.1.26, |error| <=
-// 1.5e-7), so the negative side has no cancellation: h = 0.5 x erfc(|x| /
-// sqrt 2), gelu = x >= 0 ? x - h : h. Vectorized because a scalar std::erf per
-// output costs as much as the GEMM itself for a K = 384 MLP layer. NaN stays NaN.
+// Exact-erf GELU, 0.5 x (1 + erf(x / sqrt 2)), with erf as the rational
+// function of ref::gelu_erf (its comment gives the error); the x86 kernels'
+// steps. Vectorized because a scalar std::erf per output costs as much as the
+// GEMM itself for a K = 384 MLP layer. NaN stays NaN.
 inline float32x4_t gelu_neon(float32x4_t x) {
-  const float32x4_t u = vmulq_f32(vabsq_f32(x), vdupq_n_f32(0.70710678118654752f));
-  const float32x4_t t = vdivq_f32(vdupq_n_f32(1.0f), vfmaq_f32(vdupq_n_f32(1.0f), u, vdupq_n_f32(0.3275911f)));
-  float32x4_t p = vdupq_n_f32(1.061405429f);
-  p = vfmaq_f32(vdupq_n_f32(-1.453152027f), p, t);
-  p = vfmaq_f32(vdupq_n_f32(1.421413741f), p, t);
-  p = vfmaq_f32(vdupq_n_f32(-0.284496736f), p, t);
-  p = vfmaq_f32(vdupq_n_f32(0.254829592f), p, t);
-  p = vmulq_f32(p, t);
-  const float32x4_t erfc = vmulq_f32(p, exp_nonpositive_neon(vnegq_f32(vmulq_f32(u, u))));
-  const float32x4_t h = vmulq_f32(vmulq_f32(vdupq_n_f32(0.5f), x), erfc);
-  return vbslq_f32(vcgeq_f32(x, vdupq_n_f32(0.0f)), vsubq_f32(x, h), h);
+  using namespace ref::gelu_erf;
+  // vmaxq/vminq return NaN for a NaN lane: it comes through hx either way.
+  const float32x4_t u =
+      vminq_f32(vmaxq_f32(vmulq_f32(x, vdupq_n_f32(kInvSqrt2)), vdupq_n_f32(-kClamp)), vdupq_n_f32(kClamp));
+  const float32x4_t s = vmulq_f32(u, u);
+  float32x4_t p = vdupq_n_f32(kP[5]), q = vdupq_n_f32(kQ[5]);
+  for (int i = 4; i >= 0; --i) {
+    p = vfmaq_f32(vdupq_n_f32(kP[i]), p, s);
+    q = vfmaq_f32(vdupq_n_f32(kQ[i]), q, s);
+  }
+  const float32x4_t erf =
+      vminq_f32(vmaxq_f32(vdivq_f32(vmulq_f32(u, p), q), vdupq_n_f32(-1.0f)), vdupq_n_f32(1.0f));
+  const float32x4_t hx = vmulq_f32(x, vdupq_n_f32(0.5f));
+  return vfmaq_f32(hx, hx, erf);
 }
 
 // y[m][n0 .. n0+cols) (cols <= 4) = v, after GELU (if asked) and + residual.

@@ -17,6 +17,7 @@
 
 #include "../../config.hpp"
 #include "../gemm.hpp"
+#include "../ref/math.hpp"  // gelu_erf; the emulated build's scalar conversions
 
 #if defined(JEPA_X86_EMULATE)
 #define SIMDE_ENABLE_NATIVE_ALIASES
@@ -27,7 +28,6 @@
 #define JEPA_TARGET_AVX512
 #define JEPA_TARGET_AVX512VNNI
 #define JEPA_TARGET_AVX512BF16
-#include "../ref/math.hpp"
 // Names the native aliases do not cover.
 typedef simde__mmask16 __mmask16;
 typedef simde__mmask32 __mmask32;
@@ -177,25 +177,22 @@ JEPA_INLINE_AVX2 __m256 exp_nonpositive_avx2(__m256 z) {
   return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
 
-// Exact-erf GELU, 0.5 x (1 + erf(x / sqrt 2)), written through
-// erfc(u) ~= poly(t) e^{-u^2}, t = 1 / (1 + 0.3275911 u) (Abramowitz-Stegun
-// 7.1.26, |error| <= 1.5e-7), so the negative side has no cancellation:
-// h = 0.5 x erfc(|x| / sqrt 2); gelu = x >= 0 ? x - h : h.
+// Exact-erf GELU, 0.5 x (1 + erf(x / sqrt 2)), with erf as the rational
+// function of ref::gelu_erf (its comment gives the error).
 JEPA_INLINE_AVX2 __m256 gelu_avx2(__m256 x) {
-  const __m256 ax = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
-  const __m256 u = _mm256_mul_ps(ax, _mm256_set1_ps(0.70710678118654752f));
-  const __m256 t = _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_fmadd_ps(u, _mm256_set1_ps(0.3275911f),
-                                                                         _mm256_set1_ps(1.0f)));
-  __m256 p = _mm256_set1_ps(1.061405429f);
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.453152027f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.421413741f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-0.284496736f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.254829592f));
-  p = _mm256_mul_ps(p, t);
-  const __m256 erfc = _mm256_mul_ps(p, exp_nonpositive_avx2(_mm256_sub_ps(_mm256_setzero_ps(), _mm256_mul_ps(u, u))));
-  const __m256 h = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), x), erfc);
-  const __m256 pos = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ);
-  return _mm256_blendv_ps(h, _mm256_sub_ps(x, h), pos);
+  using namespace ref::gelu_erf;
+  const __m256 lim = _mm256_set1_ps(kClamp), nlim = _mm256_set1_ps(-kClamp);
+  // max(NaN, -c) is -c: the NaN comes back through hx below.
+  const __m256 u = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(x, _mm256_set1_ps(kInvSqrt2)), nlim), lim);
+  const __m256 s = _mm256_mul_ps(u, u);
+  __m256 p = _mm256_set1_ps(kP[5]), q = _mm256_set1_ps(kQ[5]);
+  for (int i = 4; i >= 0; --i) {
+    p = _mm256_fmadd_ps(p, s, _mm256_set1_ps(kP[i]));
+    q = _mm256_fmadd_ps(q, s, _mm256_set1_ps(kQ[i]));
+  }
+  const __m256 erf = _mm256_min_ps(_mm256_max_ps(_mm256_div_ps(_mm256_mul_ps(u, p), q), _mm256_set1_ps(-1.0f)), _mm256_set1_ps(1.0f));
+  const __m256 hx = _mm256_mul_ps(x, _mm256_set1_ps(0.5f));
+  return _mm256_fmadd_ps(hx, erf, hx);
 }
 
 // The common float epilogue on 8 lanes of row m, columns [n, n + valid):
@@ -250,27 +247,25 @@ JEPA_INLINE_AVX512 __m512 exp_nonpositive_avx512(__m512 z) {
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
   p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-  const __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
-  return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+  // p * 2^n in one op: n >= -126, so 2^n is a normal float and the product
+  // rounds exactly as p times the 2^n the AVX2 and scalar versions build.
+  return _mm512_scalef_ps(p, n);
 }
 
-// Same formula as gelu_avx2 (so both ISAs give the same values up to FMA
-// contraction differences, none here: every step is one explicit op).
+// Same steps as gelu_avx2, so both ISAs give the same values.
 JEPA_INLINE_AVX512 __m512 gelu_avx512(__m512 x) {
-  const __m512 ax = _mm512_abs_ps(x);
-  const __m512 u = _mm512_mul_ps(ax, _mm512_set1_ps(0.70710678118654752f));
-  const __m512 t = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_fmadd_ps(u, _mm512_set1_ps(0.3275911f),
-                                                                         _mm512_set1_ps(1.0f)));
-  __m512 p = _mm512_set1_ps(1.061405429f);
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-1.453152027f));
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.421413741f));
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-0.284496736f));
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.254829592f));
-  p = _mm512_mul_ps(p, t);
-  const __m512 erfc = _mm512_mul_ps(p, exp_nonpositive_avx512(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_mul_ps(u, u))));
-  const __m512 h = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), x), erfc);
-  const __mmask16 pos = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GE_OQ);
-  return _mm512_mask_blend_ps(pos, h, _mm512_sub_ps(x, h));
+  using namespace ref::gelu_erf;
+  const __m512 lim = _mm512_set1_ps(kClamp), nlim = _mm512_set1_ps(-kClamp);
+  const __m512 u = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(x, _mm512_set1_ps(kInvSqrt2)), nlim), lim);
+  const __m512 s = _mm512_mul_ps(u, u);
+  __m512 p = _mm512_set1_ps(kP[5]), q = _mm512_set1_ps(kQ[5]);
+  for (int i = 4; i >= 0; --i) {
+    p = _mm512_fmadd_ps(p, s, _mm512_set1_ps(kP[i]));
+    q = _mm512_fmadd_ps(q, s, _mm512_set1_ps(kQ[i]));
+  }
+  const __m512 erf = _mm512_min_ps(_mm512_max_ps(_mm512_div_ps(_mm512_mul_ps(u, p), q), _mm512_set1_ps(-1.0f)), _mm512_set1_ps(1.0f));
+  const __m512 hx = _mm512_mul_ps(x, _mm512_set1_ps(0.5f));
+  return _mm512_fmadd_ps(hx, erf, hx);
 }
 
 // acc + the u8 x s8 dot products of u and s in groups of 4 (vpdpbusd), with
