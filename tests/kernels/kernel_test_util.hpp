@@ -32,8 +32,9 @@ constexpr double kU = 5.9604644775390625e-08;
 // value; the reference and a kernel are each within it, so they differ by at
 // most twice that. +2 covers the bias add and the float weight decode.
 inline double gamma(int64_t n) { return (double)n * kU / (1.0 - (double)n * kU); }
-// The vector GELU (A&S 7.1.26 erfc, |error| <= 1.5e-7, plus ~10 float ops)
-// against std::erf: measured max 2.4e-7 |x| + 1 ulp; bound with margin.
+// The vector GELU (ref::gelu_erf's rational erf) is within 2.2e-7 |x| of the
+// exact GELU (test_vector_math.cpp); against the float std::erf of the
+// reference, a bound with margin.
 constexpr double kGeluRelTol = 6e-7;
 constexpr double kGeluAbsTol = 1e-37;  // below this both are 0 / subnormal
 // bf16 activations round x to 8 significant bits: |x - bf16(x)| <= 2^-9 |x|.

@@ -27,6 +27,7 @@
 
 #include "../kernels/kernel_test_util.hpp"
 #include "jepa/ops/attention.hpp"
+#include "jepa/ops/layernorm.hpp"
 
 TEST_CASE("every x86 kernel (SIMDe-emulated) matches the scalar reference") {
   using namespace kt;
@@ -92,6 +93,31 @@ TEST_CASE("prepare_rows__avx512 (SIMDe-emulated) equals the reference byte for b
 #else
   MESSAGE("skipped: no AVX-512 prepare in this build");
 #endif
+}
+
+// The AVX-512 LayerNorm rows against the generic ones, bit for bit (the same
+// lane sums and order), tails around the 16 lanes, affine and not.
+TEST_CASE("layernorm_rows__avx512 (SIMDe-emulated) matches ops::layernorm_row") {
+  std::mt19937 rng(23);
+  std::normal_distribution<float> dist(1.0f, 2.0f);
+  for (int64_t dim : {1, 15, 16, 17, 100}) {
+    const int64_t rows = 3;
+    const size_t ld = (size_t)dim + 3;
+    std::vector<float> x(ld * rows), g((size_t)dim), b((size_t)dim);
+    for (float& v : x) v = dist(rng);
+    for (float& v : g) v = dist(rng);
+    for (float& v : b) v = dist(rng);
+    for (int affine = 0; affine < 2; ++affine) {
+      std::vector<float> want(x.size(), -1.0f), got(x.size(), -1.0f);
+      const float* gamma = affine ? g.data() : nullptr;
+      const float* beta = affine ? b.data() : nullptr;
+      for (int64_t r = 0; r < rows; ++r)
+        jepa::ops::layernorm_row(x.data() + r * ld, want.data() + r * ld, dim, gamma, beta, 1e-6f);
+      jepa::kernels::x86::layernorm_rows__avx512(x.data(), ld, got.data(), ld, rows, dim, gamma, beta, 1e-6f);
+      for (size_t i = 0; i < x.size(); ++i)
+        CHECK_MESSAGE(std::memcmp(&got[i], &want[i], 4) == 0, "dim " << dim << " affine " << affine << " at " << i);
+    }
+  }
 }
 
 // The attention tile kernels of the x86 list (kernels/attention-dispatch.hpp),

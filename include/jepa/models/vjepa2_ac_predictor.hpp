@@ -406,8 +406,9 @@ inline void ac_qkv_shared_first_block(const ParallelFor& par, const VitBlockWeig
   for (int64_t b = 1; b < batch; ++b) std::memcpy(qkv + b * tps * row3, qkv, (size_t)(tps * row3) * 4);
   float* normed = s.tmp;                     // [batch-1][P]
   float* out = s.tmp + (batch - 1) * P;      // [batch-1][3P]
-  for (int64_t b = 1; b < batch; ++b) ops::layernorm_row(s.x + b * tps * P, normed + (b - 1) * P, P, w.norm1_w,
-                                                          w.norm1_b, eps);
+  // layernorm_rows, not layernorm_row: the row kernel vit_qkv's LayerNorm runs.
+  for (int64_t b = 1; b < batch; ++b)
+    ops::layernorm_rows(s.x + b * tps * P, (size_t)P, normed + (b - 1) * P, (size_t)P, 1, P, w.norm1_w, w.norm1_b, eps);
   ops::linear(par, w.qkv, w.qkv_b, normed, (int32_t)(batch - 1), out);
   for (int64_t b = 1; b < batch; ++b) std::memcpy(qkv + b * tps * row3, out + (b - 1) * row3, (size_t)row3 * 4);
 }
@@ -538,7 +539,8 @@ inline Status ac_predictor_forward_steps(const AcPredictorWeights& w, const AcPr
   detail::for_row_chunks(par, B * n * hw, [&](int64_t r0, int64_t r1) {
     for (int64_t rr = r0; rr < r1; ++rr) {
       const int64_t step = rr / hw, patch = rr % hw;  // output row rr: patch of (sequence, step)
-      ops::layernorm_row(s.x + (step * tps + nc + patch) * P, s.tmp + rr * P, P, w.norm_w, w.norm_b, eps);
+      ops::layernorm_rows(s.x + (step * tps + nc + patch) * P, (size_t)P, s.tmp + rr * P, (size_t)P, 1, P, w.norm_w,
+                          w.norm_b, eps);
     }
   });
   ops::linear(par, w.proj, w.proj_b, s.tmp, (int32_t)(B * n * hw), out);

@@ -246,7 +246,8 @@ inline Status vjepa2_predictor_forward(const Vjepa2PredictorWeights& w, const Vj
     for (int64_t r = 0; r < N; ++r) {
       const int64_t src = s.order[b * N + r];
       if (src < nc) continue;
-      ops::layernorm_row(s.x + (b * N + r) * P, s.tgt + (b * nt + (src - nc)) * P, P, w.norm_w, w.norm_b, eps);
+      ops::layernorm_rows(s.x + (b * N + r) * P, (size_t)P, s.tgt + (b * nt + (src - nc)) * P, (size_t)P, 1, P,
+                          w.norm_w, w.norm_b, eps);
     }
   ops::linear(par, w.proj, w.proj_b, s.tgt, (int32_t)(B * nt), out);
   return Status::ok();

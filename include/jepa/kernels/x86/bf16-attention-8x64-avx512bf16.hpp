@@ -63,8 +63,10 @@ JEPA_INLINE_AVX512BF16 void softmax_4rows_masked(const AttnTileArgs& a, const __
   const __m512 vscale = _mm512_set1_ps(a.scale), vneg = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
   for (int r = 0; r < nrows; ++r) {
     float* s = a.scores + (size_t)(i0 + r) * kAttnKeys;
-    for (int g = 0; g < NG; ++g)
-      _mm512_storeu_ps(s + 16 * g, _mm512_mask_mov_ps(vneg, tail_mask16(jmax - 16 * g), _mm512_mul_ps(c[r][g], vscale)));
+    for (int g = 0; g < NG; ++g) {
+      const __m512 x = _mm512_mul_ps(c[r][g], vscale);
+      _mm512_storeu_ps(s + 16 * g, _mm512_mask_mov_ps(vneg, tail_mask16(jmax - 16 * g), x));
+    }
     alpha[r] = attn512::softmax_row(a, i0 + r, jmax);
   }
   const int vsteps = (jmax + 31) / 32;

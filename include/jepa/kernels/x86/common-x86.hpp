@@ -190,7 +190,8 @@ JEPA_INLINE_AVX2 __m256 gelu_avx2(__m256 x) {
     p = _mm256_fmadd_ps(p, s, _mm256_set1_ps(kP[i]));
     q = _mm256_fmadd_ps(q, s, _mm256_set1_ps(kQ[i]));
   }
-  const __m256 erf = _mm256_min_ps(_mm256_max_ps(_mm256_div_ps(_mm256_mul_ps(u, p), q), _mm256_set1_ps(-1.0f)), _mm256_set1_ps(1.0f));
+  const __m256 ratio = _mm256_div_ps(_mm256_mul_ps(u, p), q);
+  const __m256 erf = _mm256_min_ps(_mm256_max_ps(ratio, _mm256_set1_ps(-1.0f)), _mm256_set1_ps(1.0f));
   const __m256 hx = _mm256_mul_ps(x, _mm256_set1_ps(0.5f));
   return _mm256_fmadd_ps(hx, erf, hx);
 }
@@ -263,7 +264,8 @@ JEPA_INLINE_AVX512 __m512 gelu_avx512(__m512 x) {
     p = _mm512_fmadd_ps(p, s, _mm512_set1_ps(kP[i]));
     q = _mm512_fmadd_ps(q, s, _mm512_set1_ps(kQ[i]));
   }
-  const __m512 erf = _mm512_min_ps(_mm512_max_ps(_mm512_div_ps(_mm512_mul_ps(u, p), q), _mm512_set1_ps(-1.0f)), _mm512_set1_ps(1.0f));
+  const __m512 ratio = _mm512_div_ps(_mm512_mul_ps(u, p), q);
+  const __m512 erf = _mm512_min_ps(_mm512_max_ps(ratio, _mm512_set1_ps(-1.0f)), _mm512_set1_ps(1.0f));
   const __m512 hx = _mm512_mul_ps(x, _mm512_set1_ps(0.5f));
   return _mm512_fmadd_ps(hx, erf, hx);
 }
