@@ -79,6 +79,25 @@ struct AttnTileArgs {
   float* scores = nullptr;  // [kAttnRows][kAttnKeys] kernel scratch (a kernel of more rows has its own)
 };
 
+// Rows [i0, i0 + rows) of a call, as the SIMD tiles walk them (at most
+// max_rows at a time): the keys any of them sees (jmax; 0: skip the group),
+// and whether every one sees exactly those keys with no mask (dense: the
+// tiles' faster softmax path).
+struct AttnRowGroup {
+  int32_t rows = 0;
+  int32_t jmax = 0;
+  bool dense = false;
+};
+
+inline AttnRowGroup attn_row_group(const AttnTileArgs& a, int32_t i0, int32_t max_rows) {
+  AttnRowGroup g;
+  g.rows = a.rows - i0 < max_rows ? a.rows - i0 : max_rows;
+  for (int32_t r = 0; r < g.rows; ++r) g.jmax = a.visible[i0 + r] > g.jmax ? a.visible[i0 + r] : g.jmax;
+  g.dense = a.mask == nullptr;
+  for (int32_t r = 0; r < g.rows; ++r) g.dense = g.dense && a.visible[i0 + r] == g.jmax;
+  return g;
+}
+
 // A tile kernel (or the reference). A row whose visible keys in the block are
 // all masked is left exactly as it was.
 using AttnTileFn = void (*)(const AttnTileArgs& a);

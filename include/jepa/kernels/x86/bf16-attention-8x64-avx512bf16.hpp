@@ -175,12 +175,10 @@ JEPA_TARGET_AVX512BF16 inline void bf16_attention_8x64__avx512bf16(const AttnTil
   const int32_t hd = a.head_dim;
   const int ksteps = (hd + 31) / 32, dgroups = (hd + 15) / 16;
   for (int32_t i0 = 0; i0 < a.rows; i0 += 4) {
-    const int32_t nrows = a.rows - i0 < 4 ? a.rows - i0 : 4;
-    int32_t jmax = 0;
-    for (int32_t r = 0; r < nrows; ++r) jmax = a.visible[i0 + r] > jmax ? a.visible[i0 + r] : jmax;
+    const AttnRowGroup grp = attn_row_group(a, i0, 4);
+    const int32_t nrows = grp.rows, jmax = grp.jmax;
+    const bool dense = grp.dense;
     if (jmax == 0) continue;
-    bool dense = a.mask == nullptr;
-    for (int32_t r = 0; r < nrows; ++r) dense = dense && a.visible[i0 + r] == jmax;
 
     // The group's query rows as bf16 pairs, zeros past head_dim and past its rows.
     alignas(64) uint32_t qp[4][kMaxKSteps * 16];

@@ -287,12 +287,10 @@ JEPA_TARGET_AVX2 inline void f16_widen_rows__avx2(const uint16_t* src, size_t ld
 // Needs a.kt (f32_attention_pack_kt__avx2's layout).
 JEPA_TARGET_AVX2 inline void f32_attention_8x64__avx2(const AttnTileArgs& a) {
   for (int32_t i0 = 0; i0 < a.rows; i0 += 4) {
-    const int32_t nrows = a.rows - i0 < 4 ? a.rows - i0 : 4;
-    int32_t jmax = 0;
-    for (int32_t r = 0; r < nrows; ++r) jmax = a.visible[i0 + r] > jmax ? a.visible[i0 + r] : jmax;
+    const AttnRowGroup grp = attn_row_group(a, i0, 4);
+    const int32_t nrows = grp.rows, jmax = grp.jmax;
+    const bool dense = grp.dense;
     if (jmax == 0) continue;
-    bool dense = a.mask == nullptr;
-    for (int32_t r = 0; r < nrows; ++r) dense = dense && a.visible[i0 + r] == jmax;
     __m256 vmax[4];
     attn::scores_4rows(a, i0, nrows, jmax, vmax);
     float alpha[4] = {1.0f, 1.0f, 1.0f, 1.0f};

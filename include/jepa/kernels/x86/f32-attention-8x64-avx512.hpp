@@ -211,12 +211,10 @@ JEPA_INLINE_AVX512 void pv_4rows_all(const AttnTileArgs& a, int32_t i0, const fl
 // Needs a.kt (f32_attention_pack_kt__avx2's layout: the op packs with it).
 JEPA_TARGET_AVX512 inline void f32_attention_8x64__avx512(const AttnTileArgs& a) {
   for (int32_t i0 = 0; i0 < a.rows; i0 += 4) {
-    const int32_t nrows = a.rows - i0 < 4 ? a.rows - i0 : 4;
-    int32_t jmax = 0;
-    for (int32_t r = 0; r < nrows; ++r) jmax = a.visible[i0 + r] > jmax ? a.visible[i0 + r] : jmax;
+    const AttnRowGroup grp = attn_row_group(a, i0, 4);
+    const int32_t nrows = grp.rows, jmax = grp.jmax;
+    const bool dense = grp.dense;
     if (jmax == 0) continue;
-    bool dense = a.mask == nullptr;
-    for (int32_t r = 0; r < nrows; ++r) dense = dense && a.visible[i0 + r] == jmax;
     float row_max[4];
     attn512::scores_4rows_any(a, i0, nrows, jmax, row_max);
     float alpha[4] = {1.0f, 1.0f, 1.0f, 1.0f};
