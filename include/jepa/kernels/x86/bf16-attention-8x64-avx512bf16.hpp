@@ -1,7 +1,8 @@
 // jepa/kernels/x86/bf16-attention-8x64-avx512bf16.hpp:
 // bf16_attention_8x64__avx512bf16, the online-softmax attention tile
 // (kernels/attention-tile.hpp) with AttnMath::bf16 arithmetic on AVX-512 BF16
-// (Zen 4 and later, Cooper Lake, Sapphire Rapids): up to 8 query rows x 64
+// (Zen 4 and later, Cooper Lake; AMX CPUs run the AMX tile unless capped
+// below it): up to 8 query rows x 64
 // keys, head_dim <= 96. The AVX-512 f32 tile's structure, with both products
 // as vdpbf16ps (a bf16 pair's products summed into each f32 lane: half the
 // instructions of the f32 FMAs):
