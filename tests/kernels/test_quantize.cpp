@@ -107,6 +107,18 @@ TEST_CASE("activation preparation: SIMD bytes equal the reference's") {
   CHECK(q[2] == 127);
   CHECK(q[3] == 0);   // 0.5 -> 0 (even)
   CHECK(q[4] == 2);   // 1.5 -> 2 (even)
+  // A row whose amax is too small for 127 / amax (below ~3.7e-37) quantizes
+  // to zeros on every path, with zeros in it too (0 * inf would be NaN).
+  const float tiny[20] = {1e-38f, 0.0f, -2e-38f, 3e-39f, 0.0f, 1e-45f, -1e-38f, 0.0f, 2e-37f, 0.0f,
+                          1e-38f, 0.0f, -2e-38f, 3e-39f, 0.0f, 1e-45f, -1e-38f, 0.0f, 2e-37f, -0.0f};
+  for (ActFormat f : {ActFormat::s8, ActFormat::u8, ActFormat::s8_sums}) {
+    AlignedBuf a(prepared_bytes(f, 1, 20)), b(prepared_bytes(f, 1, 20));
+    ref::prepare_rows__ref(f, tiny, 20, 1, 20, 0, 1, a.p);
+    t.prepare(f, tiny, 20, 1, 20, 0, 1, b.p);
+    CHECK_MESSAGE(std::memcmp(a.p, b.p, a.size) == 0, "tiny row, format " << (int)f);
+    const uint8_t zero = f == ActFormat::u8 ? 0x80 : 0x00;
+    for (int i = 0; i < 20; ++i) CHECK(a.as<uint8_t>()[i] == zero);
+  }
   // A non-finite row gets a NaN scale (outputs NaN, not garbage).
   const float bad[3] = {1.0f, NAN, 2.0f};
   ref::prepare_rows__ref(ActFormat::s8, bad, 3, 1, 3, 0, 1, s.p);

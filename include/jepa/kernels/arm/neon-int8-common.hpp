@@ -9,6 +9,7 @@
 
 #include <cmath>
 
+#include "../ref/prepare-ref.hpp"  // quantize_multiplier
 #include "neon-common.hpp"
 
 #if defined(JEPA_KERNELS_ARM_NEON)
@@ -47,7 +48,7 @@ inline float quantize_row_s8_neon(const float* x, int32_t k, int8_t* q) {
     std::memset(q, 0, (size_t)k);
     return std::nanf("");
   }
-  const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+  const float inv = quantize_multiplier(amax);
   const float32x4_t vinv = vdupq_n_f32(inv);
   i = 0;
   for (; i + 8 <= k; i += 8) {

@@ -7,6 +7,9 @@
 // amax)) clamped to [-127, 127], scale = amax / 127. The rule is written with
 // single float operations in this order so every ISA reproduces it exactly.
 // A row with a NaN/Inf gets scale NaN (its outputs become NaN, not garbage).
+// A row whose amax is so small (below ~3.7e-37) that 127 / amax overflows
+// quantizes to zeros (quantize_multiplier): x * inf would round to +-127, and
+// 0 * inf is NaN, which no integer conversion defines.
 #ifndef JEPA_KERNELS_REF_PREPARE_REF_HPP
 #define JEPA_KERNELS_REF_PREPARE_REF_HPP
 
@@ -55,6 +58,13 @@ inline PreparedX prepared_view(ActFormat f, int32_t m, int32_t k, void* scratch)
   return p;
 }
 
+// 127 / amax, the multiplier of a row's quantization; 0 for amax 0 and where
+// 127 / amax overflows (the rule above). Every ISA's prepare pass uses it.
+inline float quantize_multiplier(float amax) {
+  const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+  return inv <= 3.4028234663852886e38f ? inv : 0.0f;
+}
+
 namespace ref {
 
 // Quantization of one row by the rule above; returns the scale.
@@ -70,7 +80,7 @@ inline float quantize_row_s8(const float* x, int32_t k, int8_t* q) {
     for (int32_t i = 0; i < k; ++i) q[i] = 0;
     return std::nanf("");
   }
-  const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+  const float inv = quantize_multiplier(amax);
   for (int32_t i = 0; i < k; ++i) {
     float v = std::nearbyint(x[i] * inv);  // default rounding: half to even
     v = v > 127.0f ? 127.0f : (v < -127.0f ? -127.0f : v);

@@ -41,7 +41,7 @@ JEPA_TARGET_AVX2 inline float quantize_row_s8_avx2(const float* x, int32_t k, in
     std::memset(q, 0, (size_t)k);
     return std::nanf("");
   }
-  const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+  const float inv = quantize_multiplier(amax);
   const __m256 vinv = _mm256_set1_ps(inv), hi = _mm256_set1_ps(127.0f), lo = _mm256_set1_ps(-127.0f);
   i = 0;
   for (; i + 32 <= k; i += 32) {

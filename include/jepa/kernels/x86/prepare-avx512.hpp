@@ -4,8 +4,9 @@
 // the u8 form's + 128 applied as the bytes are stored (no second pass over
 // the row). Same operations as the reference and prepare_rows__avx2 (max |x|,
 // one division 127 / amax, one multiply per element, round half to even by
-// cvtps2dq under the default MXCSR, clamp), so the bytes are identical; the
-// tests check that. bf16 rows use the reference.
+// cvtps2dq under the default MXCSR; the reference's clamp, which cannot act
+// here), so the bytes are identical; the tests check that. bf16 rows use the
+// reference.
 #ifndef JEPA_KERNELS_X86_PREPARE_AVX512_HPP
 #define JEPA_KERNELS_X86_PREPARE_AVX512_HPP
 
@@ -24,28 +25,34 @@ namespace x86 {
 
 // One row of k values into q as (int8 value) ^ flip (flip 0x80: u8 = q + 128);
 // returns the scale. A row with NaN or Inf gets value 0 everywhere and a NaN scale.
+// max |x| is taken on the bit patterns: non-negative floats order as
+// integers, and NaN and Inf sort above every finite value, so one integer max
+// a vector also finds them.
 JEPA_TARGET_AVX512 inline float quantize_row_avx512(const float* x, int32_t k, uint8_t* q, uint8_t flip) {
-  const __m512 big = _mm512_set1_ps(3.4028234663852886e38f);
-  __m512 vmax = _mm512_setzero_ps();
-  __mmask16 bad = 0;
+  const __m512i abs_bits = _mm512_set1_epi32(0x7FFFFFFF);
+  __m512i vmax = _mm512_setzero_si512();
   for (int32_t i = 0; i < k; i += 16) {
-    const __m512 a = _mm512_abs_ps(_mm512_maskz_loadu_ps(tail_mask16(k - i), x + i));
-    bad = (__mmask16)(bad | _mm512_cmp_ps_mask(a, big, _CMP_NLE_UQ));  // NaN or Inf
-    vmax = _mm512_max_ps(vmax, a);
+    const __m512i a = _mm512_castps_si512(_mm512_maskz_loadu_ps(tail_mask16(k - i), x + i));
+    vmax = _mm512_max_epu32(vmax, _mm512_and_si512(a, abs_bits));
   }
-  if (bad) {
+  alignas(64) uint32_t lanes[16];
+  _mm512_store_si512(lanes, vmax);
+  uint32_t bits = 0;
+  for (int j = 0; j < 16; ++j) bits = lanes[j] > bits ? lanes[j] : bits;
+  if (bits > 0x7F7FFFFFu) {  // NaN or Inf
     std::memset(q, flip, (size_t)k);
     return std::nanf("");
   }
-  const float amax = hmax16(vmax);
-  const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
-  const __m512 vinv = _mm512_set1_ps(inv), hi = _mm512_set1_ps(127.0f), lo = _mm512_set1_ps(-127.0f);
+  float amax;
+  std::memcpy(&amax, &bits, 4);
+  const __m512 vinv = _mm512_set1_ps(quantize_multiplier(amax));
   const __m128i vflip = _mm_set1_epi8((char)flip);
   for (int32_t i = 0; i < k; i += 16) {
     const __mmask16 live = tail_mask16(k - i);
-    __m512 s = _mm512_mul_ps(_mm512_maskz_loadu_ps(live, x + i), vinv);
-    s = _mm512_min_ps(_mm512_max_ps(s, lo), hi);
-    // |v| <= 127: the saturating narrow is exact (and SIMDe has it).
+    // |x| <= amax and the multiplier is finite, so |x * inv| <= 127 (1 + 2^-23)
+    // < 127.5: the reference's clamp to +-127 cannot act, and the saturating
+    // narrow is exact (and SIMDe has it).
+    const __m512 s = _mm512_mul_ps(_mm512_maskz_loadu_ps(live, x + i), vinv);
     const __m128i b = _mm_xor_si128(_mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(s)), vflip);
     if (live == 0xFFFF) {
       _mm_storeu_si128(reinterpret_cast<__m128i*>(q + i), b);
