@@ -8,9 +8,9 @@
 // level without -ffast-math, as the lane order is fixed whatever the vector
 // width (only FMA contraction, where a compiler applies it, moves the last
 // bits). At baseline x86-64 that is 3.4-3.9x the one-chain-per-row loop it
-// replaced (bench_kernels rowop/layernorm; docs/BENCHMARKS.md); where the CPU
-// has AVX-512, layernorm_rows runs a kernel with the same lane sums
-// (kernels/layernorm-dispatch.hpp) and layernorm_row stays the reference. gamma/beta
+// replaced (bench_kernels rowop/layernorm; docs/BENCHMARKS.md). Where the CPU
+// has AVX-512, layernorm_rows runs a row kernel bit-identical to it
+// (kernels/layernorm-dispatch.hpp); layernorm_row stays the reference. gamma/beta
 // may be null: the affine-free F.layer_norm that V-JEPA 2-AC applies to
 // latents (eps 1e-5). The ParallelFor overload splits rows into fixed chunks
 // (each row is computed alone, so the result is the same for any thread
@@ -84,7 +84,7 @@ inline void layernorm_row(const float* x, float* y, int64_t dim, const float* ga
 
 // rows rows (x ldx floats apart, y ldy apart), each as layernorm_row: by the
 // row kernel the CPU has (kernels/layernorm-dispatch.hpp: AVX-512, the same
-// lane sums), else by layernorm_row itself. y may alias x only row for row
+// bits), else by layernorm_row itself. y may alias x only row for row
 // (ldy == ldx).
 inline void layernorm_rows(const float* x, size_t ldx, float* y, size_t ldy, int64_t rows, int64_t dim,
                            const float* gamma, const float* beta, float eps) {
