@@ -130,9 +130,9 @@ void peak_rows() {
 }
 
 // The float row op the fused LayerNorm + quantize pass spends its time in
-// (ops::layernorm_rows: the AVX-512 row kernel where the CPU has it, else the
-// portable code; JEPA_MAX_ISA=avx2 times the latter), at the ViT widths;
-// counter: rows/s.
+// (ops::layernorm_rows: the best row kernel the CPU has, AVX-512 or AVX2, else
+// the portable code; JEPA_MAX_ISA=avx2 / scalar time the lower ones), at the
+// ViT widths; counter: rows/s.
 void register_layernorm_rows(const std::string& filter) {
   for (int dim : {384, 1024, 1408}) {
     const std::string name = "rowop/layernorm/rows:197/dim:" + std::to_string(dim);

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "jepa/kernels/dispatch.hpp"  // set_isa_cap
@@ -36,44 +37,43 @@ double max_abs_diff(const float* a, const double* b, size_t n) {
 
 }  // namespace
 
-// The row kernel layernorm_rows dispatches to (kernels/layernorm-dispatch.hpp)
-// against the generic layernorm_row, bit for bit (the same lane sums and
-// order); strided rows, tails around the 16 lanes, affine and affine-free,
-// nothing written past dim. Capped below AVX-512, the op runs the generic rows.
-TEST_CASE("ops: layernorm_rows' row kernel matches layernorm_row") {
+// Every row kernel layernorm_rows dispatches to (kernels/layernorm-dispatch.hpp:
+// each ISA level the CPU has, by capping) against the generic layernorm_row,
+// bit for bit (the same lane sums and order); strided rows, tails around the
+// 8 and 16 lanes, affine and affine-free, nothing written past dim. Capped to
+// scalar, the op runs the generic rows.
+TEST_CASE("ops: layernorm_rows' row kernels match layernorm_row") {
   using namespace jepa::kernels;
-  const LayerNormRowsFn fn = layernorm_rows_kernel();
-  if (fn == nullptr) {
-    MESSAGE("skipped: no LayerNorm row kernel for this CPU (the generic rows run)");
-    return;
-  }
-  const int64_t rows = 6;
-  for (int64_t dim : {1, 15, 16, 17, 33, 384, 1000, 1408}) {
-    CAPTURE(dim);
-    const size_t ld = (size_t)dim + 5;
-    std::vector<float> x = randn((int64_t)ld * rows, 7 + (uint32_t)dim, 2.0f);
-    for (size_t i = 0; i < (size_t)dim; ++i) x[i] += 30.0f;
-    const std::vector<float> g = randn(dim, 8), b = randn(dim, 9);
-    for (int affine = 0; affine < 3; ++affine) {
-      CAPTURE(affine);
-      const float* gamma = affine ? g.data() : nullptr;
-      const float* beta = affine == 1 ? b.data() : nullptr;
-      std::vector<float> want(ld * rows, -1.0f), got(ld * rows, -1.0f);
-      for (int64_t r = 0; r < rows; ++r)
-        jepa::ops::layernorm_row(x.data() + r * ld, want.data() + r * ld, dim, gamma, beta, 1e-6f);
-      fn(x.data(), ld, got.data(), ld, rows, dim, gamma, beta, 1e-6f);
-      for (size_t i = 0; i < got.size(); ++i) {
-        const bool pad = i % ld >= (size_t)dim;
-        if (pad) {
-          CHECK(got[i] == -1.0f);  // never written past dim
-          continue;
-        }
-        CHECK(std::memcmp(&got[i], &want[i], 4) == 0);
+  int ran = 0;
+  for (Isa cap : {Isa::avx512, Isa::avx2, Isa::neon}) {
+    if (!cpu_supports(cap)) continue;
+    set_isa_cap(cap);
+    const LayerNormRowsFn fn = layernorm_rows_kernel();
+    if (fn == nullptr) continue;
+    ++ran;
+    CAPTURE(std::string(isa_name(cap)));
+    const int64_t rows = 6;
+    for (int64_t dim : {1, 7, 8, 9, 15, 16, 17, 33, 384, 1000, 1408}) {
+      CAPTURE(dim);
+      const size_t ld = (size_t)dim + 5;
+      std::vector<float> x = randn((int64_t)ld * rows, 7 + (uint32_t)dim, 2.0f);
+      for (size_t i = 0; i < (size_t)dim; ++i) x[i] += 30.0f;
+      const std::vector<float> g = randn(dim, 8), b = randn(dim, 9);
+      for (int affine = 0; affine < 3; ++affine) {
+        CAPTURE(affine);
+        const float* gamma = affine ? g.data() : nullptr;
+        const float* beta = affine == 1 ? b.data() : nullptr;
+        std::vector<float> want(ld * rows, -1.0f), got(ld * rows, -1.0f);
+        for (int64_t r = 0; r < rows; ++r)
+          jepa::ops::layernorm_row(x.data() + r * ld, want.data() + r * ld, dim, gamma, beta, 1e-6f);
+        fn(x.data(), ld, got.data(), ld, rows, dim, gamma, beta, 1e-6f);
+        CHECK(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0);  // pads stay -1 too
       }
     }
   }
-  // Capped below AVX-512: no kernel, and ops::layernorm is the generic rows.
-  set_isa_cap(Isa::avx2);
+  MESSAGE("LayerNorm row kernels checked: " << ran);
+  // Capped to scalar: no kernel, and ops::layernorm is the generic rows.
+  set_isa_cap(Isa::scalar);
   const bool generic = layernorm_rows_kernel() == nullptr;
   CHECK(generic);
   std::vector<float> x = randn(3 * 384, 11, 1.0f), y(x.size()), want(x.size());

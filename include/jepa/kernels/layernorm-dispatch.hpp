@@ -1,7 +1,8 @@
 // jepa/kernels/layernorm-dispatch.hpp: which row kernel ops::layernorm_rows
-// runs: the AVX-512 one where it is compiled in, the CPU has it and the ISA cap
-// (set_isa_cap / JEPA_MAX_ISA) admits it; else none, and the op runs its own
-// generic loop (ops/layernorm.hpp: the reference). Choosing is a few loads and
+// runs: the best one (AVX-512, then AVX2) compiled in that the CPU has and the
+// ISA cap (set_isa_cap / JEPA_MAX_ISA) admits; else none, and the op runs its
+// own generic loop (ops/layernorm.hpp: the reference). Every kernel gives the
+// generic loop's bits. Choosing is a few loads and
 // compares, so the op asks on every call, as for the attention tiles.
 #ifndef JEPA_KERNELS_LAYERNORM_DISPATCH_HPP
 #define JEPA_KERNELS_LAYERNORM_DISPATCH_HPP
@@ -13,6 +14,7 @@
 #include "cpu_features.hpp"
 
 #if JEPA_ARCH_X86_64 && !defined(JEPA_NO_SIMD) && !defined(JEPA_KERNELS_DECLARE_ONLY)
+#include "x86/layernorm-avx2.hpp"
 #include "x86/layernorm-avx512.hpp"
 #endif
 
@@ -31,6 +33,9 @@ JEPA_KERNEL_TABLE LayerNormRowsFn layernorm_rows_kernel(const CpuFeatures& f);
 JEPA_KERNEL_TABLE LayerNormRowsFn layernorm_rows_kernel(const CpuFeatures& f) {
 #if defined(JEPA_KERNELS_X86_AVX512)
   if (f.has(isa_requires(Isa::avx512)) && isa_cap_allows(Isa::avx512)) return &x86::layernorm_rows__avx512;
+#endif
+#if defined(JEPA_KERNELS_X86_AVX2)
+  if (f.has(isa_requires(Isa::avx2)) && isa_cap_allows(Isa::avx2)) return &x86::layernorm_rows__avx2;
 #endif
   (void)f;
   return nullptr;

@@ -9,7 +9,7 @@
 // width (only FMA contraction, where a compiler applies it, moves the last
 // bits). At baseline x86-64 that is 3.4-3.9x the one-chain-per-row loop it
 // replaced (bench_kernels rowop/layernorm; docs/BENCHMARKS.md). Where the CPU
-// has AVX-512, layernorm_rows runs a row kernel bit-identical to it
+// has AVX-512 or AVX2, layernorm_rows runs a row kernel bit-identical to it
 // (kernels/layernorm-dispatch.hpp); layernorm_row stays the reference. gamma/beta
 // may be null: the affine-free F.layer_norm that V-JEPA 2-AC applies to
 // latents (eps 1e-5). The ParallelFor overload splits rows into fixed chunks
@@ -83,8 +83,8 @@ inline void layernorm_row(const float* x, float* y, int64_t dim, const float* ga
 }
 
 // rows rows (x ldx floats apart, y ldy apart), each as layernorm_row: by the
-// row kernel the CPU has (kernels/layernorm-dispatch.hpp: AVX-512, the same
-// bits), else by layernorm_row itself. y may alias x only row for row
+// row kernel the CPU has (kernels/layernorm-dispatch.hpp: AVX-512 or AVX2,
+// the same bits), else by layernorm_row itself. y may alias x only row for row
 // (ldy == ldx).
 inline void layernorm_rows(const float* x, size_t ldx, float* y, size_t ldy, int64_t rows, int64_t dim,
                            const float* gamma, const float* beta, float eps) {
