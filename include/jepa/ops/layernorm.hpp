@@ -23,6 +23,7 @@
 #include <cstdint>
 
 #include "../kernels/layernorm-dispatch.hpp"
+#include "../kernels/ref/math.hpp"
 #include "../runtime/parallel.hpp"
 
 namespace jepa {
@@ -30,15 +31,9 @@ namespace ops {
 
 // Independent partial sums per LayerNorm statistic (see the top of the file).
 constexpr int64_t kLayerNormLanes = 16;
+static_assert(kLayerNormLanes == 16, "the sums fold with kernels::ref::fold_lanes16, shared with the row kernels");
 
 namespace detail {
-
-// lanes[0] + ... + lanes[15], folded in halves (lane j += lane j + half).
-inline float layernorm_fold(float* lanes) {
-  for (int64_t half = kLayerNormLanes / 2; half > 0; half /= 2)
-    for (int64_t j = 0; j < half; ++j) lanes[j] += lanes[j + half];
-  return lanes[0];
-}
 
 // The last pass of a row, given its statistics: y = (x - mean) * rstd * gamma + beta.
 // The affine case (every ViT norm) gets its own branch-free loop.
@@ -67,7 +62,7 @@ inline void layernorm_row(const float* x, float* y, int64_t dim, const float* ga
   for (; i + L <= dim; i += L)
     for (int64_t j = 0; j < L; ++j) sum[j] += x[i + j];
   for (int64_t j = 0; i + j < dim; ++j) sum[j] += x[i + j];
-  const float mean = detail::layernorm_fold(sum) / (float)dim;
+  const float mean = kernels::ref::fold_lanes16(sum) / (float)dim;
   float sq[L] = {};
   for (i = 0; i + L <= dim; i += L)
     for (int64_t j = 0; j < L; ++j) {
@@ -78,7 +73,7 @@ inline void layernorm_row(const float* x, float* y, int64_t dim, const float* ga
     const float d = x[i + j] - mean;
     sq[j] += d * d;
   }
-  const float rstd = 1.0f / std::sqrt(detail::layernorm_fold(sq) / (float)dim + eps);
+  const float rstd = 1.0f / std::sqrt(kernels::ref::fold_lanes16(sq) / (float)dim + eps);
   detail::layernorm_apply(x, y, dim, mean, rstd, gamma, beta);
 }
 

@@ -12,6 +12,15 @@ namespace jepa {
 namespace kernels {
 namespace ref {
 
+// lanes[0] + ... + lanes[15], folded in halves (lane j += lane j + half, half =
+// 8, 4, 2, 1): the order of ops::layernorm_row's statistics, which its SIMD
+// row kernels (kernels/x86/layernorm-*.hpp) reproduce bit for bit.
+inline float fold_lanes16(float* lanes) {
+  for (int half = 8; half > 0; half /= 2)
+    for (int j = 0; j < half; ++j) lanes[j] += lanes[j + half];
+  return lanes[0];
+}
+
 // nn.GELU() default: 0.5 x (1 + erf(x / sqrt 2)).
 inline float gelu(float x) { return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752440f)); }
 

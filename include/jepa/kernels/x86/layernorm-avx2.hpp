@@ -27,14 +27,13 @@ JEPA_INLINE_AVX2 __m256 unfused(__m256 v) {
   return v;
 }
 
-// Lanes 0-7 in lo, 8-15 in hi, folded in halves as ops::detail::layernorm_fold.
+// Lanes 0-7 in lo, 8-15 in hi, folded as the generic rows fold them
+// (ref::fold_lanes16).
 JEPA_INLINE_AVX2 float fold16(__m256 lo, __m256 hi) {
   alignas(32) float l[16];
   _mm256_store_ps(l, lo);
   _mm256_store_ps(l + 8, hi);
-  for (int half = 8; half > 0; half /= 2)
-    for (int j = 0; j < half; ++j) l[j] += l[j + half];
-  return l[0];
+  return ref::fold_lanes16(l);
 }
 
 // Elements [i, i + 16) of a row as two halves, zeros past dim: plain loads

@@ -29,13 +29,11 @@ JEPA_INLINE_AVX512 __m512 unfused(__m512 v) {
   return v;
 }
 
-// lanes[0] + ... + lanes[15], folded in halves as ops::detail::layernorm_fold.
+// The 16 lanes of v, folded as the generic rows fold them (ref::fold_lanes16).
 JEPA_INLINE_AVX512 float fold16(__m512 v) {
   alignas(64) float l[16];
   _mm512_store_ps(l, v);
-  for (int half = 8; half > 0; half /= 2)
-    for (int j = 0; j < half; ++j) l[j] += l[j + half];
-  return l[0];
+  return ref::fold_lanes16(l);
 }
 
 // R rows at once (R independent add chains: one row's lanes are a single
